@@ -1,0 +1,114 @@
+"""Settings, read from the environment (and a `.env` file) in one place."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
+TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,100}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    model: str = DEFAULT_MODEL
+    telegram_token: str | None = field(default=None, repr=False)
+    telegram_base_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: str | None = field(default=None, repr=False)
+    admin_ids: frozenset[int] = frozenset()
+    user_rate_limit: int = 20
+    user_rate_window: float = 60.0
+
+    def require_token(self) -> str:
+        if not self.telegram_token:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set (put it in the environment or in .env)"
+            )
+        if not TOKEN_PATTERN.match(self.telegram_token):
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is malformed: expected digits, a colon and the secret part"
+            )
+        return self.telegram_token
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines; comments, blank lines and `export ` prefixes allowed."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def _int(env: Mapping[str, str], key: str, default: int) -> int:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{key} must be a whole number, got {raw!r}") from None
+
+
+def _float(env: Mapping[str, str], key: str, default: float) -> float:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{key} must be a number, got {raw!r}") from None
+
+
+def _admin_ids(raw: str) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in re.split(r"[,\s]+", raw.strip()):
+        if not part:
+            continue
+        try:
+            ids.add(int(part))
+        except ValueError:
+            raise ConfigError(
+                f"FOOTNOTE_ADMIN_IDS must list numeric Telegram user ids, got {part!r}"
+            ) from None
+    return frozenset(ids)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
+) -> Settings:
+    """Settings from `.env` overlaid by the process environment (the environment wins)."""
+    env: dict[str, str] = read_dotenv(dotenv) if dotenv is not None else {}
+    env.update(os.environ if environ is None else environ)
+    return Settings(
+        corpus_dir=Path(env.get("FOOTNOTE_CORPUS") or "corpus"),
+        index_dir=Path(env.get("FOOTNOTE_INDEX") or "index"),
+        model=env.get("FOOTNOTE_MODEL") or DEFAULT_MODEL,
+        telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
+        telegram_base_url=env.get("TELEGRAM_API_BASE_URL") or None,
+        webhook_listen=env.get("FOOTNOTE_WEBHOOK_LISTEN") or "0.0.0.0",
+        webhook_port=_int(env, "FOOTNOTE_WEBHOOK_PORT", 8443),
+        webhook_secret=env.get("FOOTNOTE_WEBHOOK_SECRET") or None,
+        admin_ids=_admin_ids(env.get("FOOTNOTE_ADMIN_IDS", "")),
+        user_rate_limit=_int(env, "FOOTNOTE_RATE_LIMIT", 20),
+        user_rate_window=_float(env, "FOOTNOTE_RATE_WINDOW", 60.0),
+    )

