@@ -318,8 +318,12 @@ def read_manifest(index_dir: Path) -> Manifest:
                 f"index in {index_dir} has format {data.get('format_version')}, "
                 f"this Footnote reads {FORMAT_VERSION} (run: footnote index)"
             )
-        return Manifest.from_json(data)
-    except (ValueError, KeyError, TypeError) as exc:
+        manifest = Manifest.from_json(data)
+        if not isinstance(manifest.files, dict):
+            raise TypeError("'files' is not a mapping")
+        return manifest
+    # AttributeError: valid JSON that is not an object ("null", "[]") has no .get().
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise IndexProblem(
             f"index manifest {path} is corrupt ({exc}); run: footnote index"
         ) from exc
@@ -390,15 +394,17 @@ def load_index(index_dir: Path) -> IndexStore:
             faiss_index = faiss.read_index(str(index_dir / files["faiss"]))
             if hasattr(faiss_index, "nprobe"):
                 faiss_index.nprobe = manifest.faiss_params.get("nprobe", 1)
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+    # EOFError: np.load of an empty (zero-byte) vectors file.
+    except (OSError, EOFError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexProblem(f"index in {index_dir} is corrupt ({exc}); run: footnote index") from exc
-    if len(passages) != manifest.passage_count or vectors.shape != (
-        manifest.passage_count,
-        manifest.dimension,
+    if (
+        len(passages) != manifest.passage_count
+        or len(paragraphs) != manifest.paragraph_count
+        or vectors.shape != (manifest.passage_count, manifest.dimension)
     ):
         raise IndexProblem(
-            f"index in {index_dir} is inconsistent (passages, vectors and manifest disagree); "
-            "run: footnote index"
+            f"index in {index_dir} is inconsistent (passages, paragraphs, vectors and manifest "
+            "disagree); run: footnote index"
         )
     return IndexStore(manifest, passages, paragraphs, vectors, faiss_index)
 

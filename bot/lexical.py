@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
-_TOKEN = re.compile(rf"[{_CJK}]+|[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+# CJK characters are word characters too: keep them out of Latin/digit words, so mixed runs
+# such as "Yi的双暂停" or "2017年3月" split into words and CJK runs.
+_TOKEN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+(?:['’][^\W_{_CJK}]+)*", re.UNICODE)
 _CJK_RUN = re.compile(rf"^[{_CJK}]+$")
 # "U.S." and "U.N." are one word each, not two single letters.
 _DOTTED_ACRONYM = re.compile(r"\b(?:[^\W\d_]\.){2,}")

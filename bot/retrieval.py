@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.embedding import Embedder
-from bot.index import DocumentInfo, IndexStore
+from bot.embedding import Embedder, make_embedder
+from bot.index import BuildReport, DocumentInfo, IndexStore, ProgressCallback, open_index
 from bot.lexical import index_terms, tokenize
 from bot.passages import ParagraphRecord, Passage
 
@@ -166,6 +167,10 @@ class Retriever:
     def by_id(self, passage_id: str) -> Hit | None:
         row = self.store.row_of_id.get(passage_id)
         return None if row is None else self.hit(row)
+
+    def first_window_id(self, paragraph_row: int) -> str:
+        """The id that names a paragraph: its first one-sentence window."""
+        return self.store.passages[self._windows[(paragraph_row, 0, 0)]].id
 
     def paragraph_hit(self, paragraph_row: int) -> Hit | None:
         """The whole paragraph as one hit (its longest window when it has many sentences)."""
@@ -405,3 +410,16 @@ def _widen_to_words(text: str, begin: int, end: int) -> tuple[int, int]:
 _ANAPHORIC_START = re.compile(
     r"^[\"“‘']?(?:That|This|These|Those|Such|They|Their|It|Its|He|She|His|Her)\b(?!\s+is\s+to\b)"
 )
+
+
+def open_retriever(
+    corpus_dir: Path,
+    index_dir: Path,
+    model: str,
+    progress: ProgressCallback | None = None,
+    config: RetrievalConfig | None = None,
+) -> tuple[Retriever, BuildReport]:
+    """Load (rebuilding first if stale) the index for a corpus, ready to answer."""
+    embedder = make_embedder(model)
+    store, report = open_index(corpus_dir, index_dir, embedder, progress)
+    return Retriever(store, embedder, config), report

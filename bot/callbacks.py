@@ -1,0 +1,101 @@
+"""Button state packed into Telegram callback data (at most 64 bytes): no server-side session."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+MAX_CALLBACK_BYTES = 64
+MAX_RESULTS = 4  # "r0:" + 4 x (12-hex id + highlight digit) = 55 bytes
+_ID = r"[0-9a-f]{12}"
+_RESULTS = re.compile(rf"^r(\d):((?:{_ID}[0-2-]){{1,{MAX_RESULTS}}})$")
+_PARAGRAPH = re.compile(rf"^p:({_ID})$")
+_SECTION_OF = re.compile(rf"^s:({_ID})$")
+_SECTION = re.compile(r"^t:([0-9a-f]{8}):(\d{1,4})$")
+
+
+class CallbackDataError(ValueError):
+    """Callback data that this bot did not make (stale, forged or from another version)."""
+
+
+@dataclass(frozen=True)
+class Results:
+    """The results of one question: passage ids with the index of the sentence to highlight."""
+
+    items: tuple[tuple[str, int | None], ...]
+
+
+@dataclass(frozen=True)
+class ShowResult:
+    results: Results
+    position: int
+
+
+@dataclass(frozen=True)
+class ShowParagraph:
+    passage_id: str
+
+
+@dataclass(frozen=True)
+class ShowSectionOf:
+    passage_id: str
+
+
+@dataclass(frozen=True)
+class ShowSection:
+    doc_key: str
+    section_no: int
+
+
+Press = ShowResult | ShowParagraph | ShowSectionOf | ShowSection
+
+
+def doc_key(doc_id: str) -> str:
+    return hashlib.sha1(doc_id.encode("utf-8")).hexdigest()[:8]
+
+
+def _checked(data: str) -> str:
+    if len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
+        raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
+    return data
+
+
+def encode_results(results: Results, position: int) -> str:
+    items = results.items[:MAX_RESULTS]
+    packed = "".join(f"{pid}{'-' if h is None else min(h, 2)}" for pid, h in items)
+    return _checked(f"r{min(position, len(items) - 1)}:{packed}")
+
+
+def encode_paragraph(passage_id: str) -> str:
+    return _checked(f"p:{passage_id}")
+
+
+def encode_section_of(passage_id: str) -> str:
+    return _checked(f"s:{passage_id}")
+
+
+def encode_section(doc_id: str, section_no: int) -> str:
+    return _checked(f"t:{doc_key(doc_id)}:{section_no}")
+
+
+def decode(data: str | None) -> Press:
+    if not data:
+        raise CallbackDataError("empty callback data")
+    if match := _RESULTS.match(data):
+        packed = match.group(2)
+        items = tuple(
+            (packed[i : i + 12], None if packed[i + 12] == "-" else int(packed[i + 12]))
+            for i in range(0, len(packed), 13)
+        )
+        position = int(match.group(1))
+        if position >= len(items):
+            raise CallbackDataError(f"result {position} of {len(items)}")
+        return ShowResult(Results(items), position)
+    if match := _PARAGRAPH.match(data):
+        return ShowParagraph(match.group(1))
+    if match := _SECTION_OF.match(data):
+        return ShowSectionOf(match.group(1))
+    if match := _SECTION.match(data):
+        return ShowSection(match.group(1), int(match.group(2)))
+    raise CallbackDataError(f"unknown callback data {data[:70]!r}")

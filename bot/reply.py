@@ -1,0 +1,349 @@
+"""Answers rendered as Telegram HTML with inline buttons; pure, testable without Telegram."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from bot.callbacks import (
+    MAX_RESULTS,
+    Press,
+    Results,
+    ShowParagraph,
+    ShowResult,
+    ShowSectionOf,
+    doc_key,
+    encode_paragraph,
+    encode_results,
+    encode_section,
+    encode_section_of,
+)
+from bot.passages import ParagraphRecord
+from bot.retrieval import Answer, Hit, Retriever, SectionRef
+from bot.sentences import split_sentences
+
+# Telegram counts message length after entity parsing, in UTF-16 code units.
+MAX_MESSAGE = 4096
+MAX_INLINE_DESCRIPTION = 200
+OPENING_SECTION = "opening"
+# Paragraphs longer than this are shown folded (expandable blockquote) in full-paragraph views.
+EXPANDABLE_FROM = 700
+
+
+@dataclass(frozen=True)
+class Button:
+    text: str
+    callback_data: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    html: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def section_label(title: str) -> str:
+    return title or OPENING_SECTION
+
+
+def citation(document: str, section: str, paragraph: int | None = None) -> str:
+    """Plain-text citation: document › section · ¶N."""
+    line = f"{document} › {section_label(section)}"
+    return line if paragraph is None else f"{line} · ¶{paragraph}"
+
+
+def hit_citation(hit: Hit) -> str:
+    return citation(hit.document.title, hit.passage.section, hit.passage.paragraph)
+
+
+def _highlighted(text: str, span: tuple[int, int] | None) -> str:
+    if span is None or not (0 <= span[0] < span[1] <= len(text)) or span == (0, len(text)):
+        return escape(text)
+    begin, end = span
+    return f"{escape(text[:begin])}<b>{escape(text[begin:end])}</b>{escape(text[end:])}"
+
+
+def _fit_sentences(text: str, sentences: Sequence[tuple[int, int]], budget: int) -> str:
+    """The longest run of whole sentences from the start that fits `budget` UTF-16 units."""
+    if utf16_len(text) <= budget:
+        return text
+    cut = 0
+    for _, end in sentences:
+        if utf16_len(text[:end]) + 2 > budget:
+            break
+        cut = end
+    if cut == 0:  # a single sentence longer than the budget: cut at a word boundary
+        words = text[: max(budget - 2, 1)]
+        cut = words.rfind(" ") if " " in words else len(words)
+    return text[:cut].rstrip() + " …"
+
+
+def format_hit(hit: Hit, position: int | None = None, total: int | None = None) -> str:
+    counter = f" · {position + 1}/{total}" if position is not None and total else ""
+    cite_line = f"<i>{escape(hit_citation(hit))}</i>{counter}"
+    budget = MAX_MESSAGE - utf16_len(hit_citation(hit) + counter) - 2
+    quote = hit.quote
+    span = hit.highlight
+    if utf16_len(quote) > budget:
+        quote = _fit_sentences(quote, split_sentences(quote), budget)
+        span = None
+    return f"<blockquote>{_highlighted(quote, span)}</blockquote>\n{cite_line}"
+
+
+def answer_reply(answer: Answer, position: int = 0) -> Reply:
+    """The reply to a question or a citation lookup, showing result `position`."""
+    if answer.found and answer.hits:
+        hits = answer.hits[:MAX_RESULTS]
+        position = min(max(position, 0), len(hits) - 1)
+        results = Results(tuple((h.passage.id, _highlight_index(h)) for h in hits))
+        return hit_reply(hits[position], results, position)
+    if answer.reason == "empty-section" and answer.empty_section is not None:
+        section = answer.empty_section
+        text = (
+            f"<b>{escape(section.title)}</b> is a section of <i>{escape(section.document)}</i>, "
+            "but this copy has no text under it, so there is nothing to quote."
+        )
+        return Reply(text, _section_buttons(answer.suggestions))
+    if answer.reason == "empty-query":
+        return Reply("Ask a question about the essay, or paste a phrase to find where it stands.")
+    if answer.reason == "no-match":
+        return Reply(
+            f"I can't find “{escape(_short(answer.query, 200))}” in the essay. "
+            "Check the wording, or ask it as a question."
+        )
+    text = "That isn't in the essay, so I have nothing to quote."
+    if answer.suggestions:
+        text += " The nearest sections:"
+    return Reply(text, _section_buttons(answer.suggestions))
+
+
+def _highlight_index(hit: Hit) -> int | None:
+    if hit.highlight is None:
+        return None
+    offset = hit.paragraph.sentences[hit.passage.first_sentence][0]
+    for number in range(hit.passage.first_sentence, hit.passage.last_sentence + 1):
+        begin, end = hit.paragraph.sentences[number]
+        if (begin - offset, end - offset) == hit.highlight:
+            return number - hit.passage.first_sentence
+    return None
+
+
+def hit_reply(hit: Hit, results: Results | None = None, position: int = 0) -> Reply:
+    total = len(results.items) if results else None
+    rows: list[tuple[Button, ...]] = []
+    if results and total and total > 1:
+        nav: list[Button] = []
+        if position > 0:
+            nav.append(Button("◀ Previous", encode_results(results, position - 1)))
+        if position < total - 1:
+            nav.append(Button("Next ▶", encode_results(results, position + 1)))
+        rows.append(tuple(nav))
+    rows.append(
+        (
+            Button("¶ Full paragraph", encode_paragraph(hit.passage.id)),
+            Button("§ Section", encode_section_of(hit.passage.id)),
+        )
+    )
+    return Reply(format_hit(hit, position if total else None, total), tuple(rows))
+
+
+def paragraph_reply(
+    hit: Hit,
+    previous_id: str | None,
+    next_id: str | None,
+    back: str | None = None,
+) -> Reply:
+    """A whole paragraph with the quoted window in bold, and buttons to its neighbours."""
+    paragraph = hit.paragraph
+    cite_line = escape(citation(hit.document.title, paragraph.section, paragraph.number))
+    budget = (
+        MAX_MESSAGE
+        - utf16_len(citation(hit.document.title, paragraph.section, paragraph.number))
+        - 2
+    )
+    text = paragraph.text
+    quote_begin = paragraph.sentences[hit.passage.first_sentence][0]
+    quote_end = paragraph.sentences[hit.passage.last_sentence][1]
+    shown = _fit_sentences(text, paragraph.sentences, budget)
+    body = escape(shown) if shown != text else _highlighted(text, (quote_begin, quote_end))
+    tag = "blockquote expandable" if utf16_len(text) > EXPANDABLE_FROM else "blockquote"
+    rows: list[tuple[Button, ...]] = []
+    neighbours: list[Button] = []
+    if previous_id:
+        neighbours.append(Button("◀ ¶ before", encode_paragraph(previous_id)))
+    if next_id:
+        neighbours.append(Button("¶ after ▶", encode_paragraph(next_id)))
+    if neighbours:
+        rows.append(tuple(neighbours))
+    rows.append((Button("§ Section", encode_section_of(hit.passage.id)),))
+    if back:
+        rows[-1] = (*rows[-1], Button("↩ Back", back))
+    return Reply(f"<{tag}>{body}</blockquote>\n<i>{cite_line}</i>", tuple(rows))
+
+
+def section_reply(
+    section: SectionRef,
+    paragraphs: Sequence[ParagraphRecord],
+    paragraph_ids: Sequence[str],
+) -> Reply:
+    """A section: its title and the opening of each paragraph, with a button per paragraph."""
+    header = f"<b>{escape(section_label(section.title))}</b>\n<i>{escape(section.document)}</i>\n"
+    if not paragraphs:
+        return Reply(header + "\nThis section has no text in this copy of the essay.")
+    lines: list[str] = []
+    used = utf16_len(section_label(section.title) + section.document) + 4
+    per_paragraph = max(80, (MAX_MESSAGE - used) // len(paragraphs) - 10)
+    for paragraph in paragraphs:
+        opening = _fit_sentences(paragraph.text, paragraph.sentences[:1], min(per_paragraph, 300))
+        line = f"¶{paragraph.number} {opening}"
+        if used + utf16_len(line) + 1 > MAX_MESSAGE - 20:
+            lines.append("…")
+            break
+        used += utf16_len(line) + 1
+        lines.append(f"¶{paragraph.number} {escape(opening)}")
+    buttons = tuple(
+        tuple(
+            Button(f"¶{p.number}", encode_paragraph(pid))
+            for p, pid in zip(paragraphs[i : i + 5], paragraph_ids[i : i + 5], strict=True)
+        )
+        for i in range(0, min(len(paragraphs), 40), 5)
+    )
+    return Reply(header + "\n" + "\n".join(lines), buttons)
+
+
+def _section_buttons(sections: Sequence[SectionRef]) -> tuple[tuple[Button, ...], ...]:
+    return tuple(
+        (Button(_short(f"§ {section_label(s.title)}", 60), encode_section(s.doc_id, s.section_no)),)
+        for s in sections
+    )
+
+
+def toc_reply(sections: Sequence[SectionRef]) -> Reply:
+    """The table of contents of every document, with a button per section."""
+    lines: list[str] = []
+    current = None
+    for section in sections:
+        if section.document != current:
+            current = section.document
+            lines.append(f"\n<b>{escape(section.document)}</b>")
+        note = "no text in this copy" if section.empty else f"{section.paragraphs} ¶"
+        lines.append(f"• {escape(section_label(section.title))} <i>({note})</i>")
+    text = "\n".join(lines).strip() or "The corpus is empty."
+    while utf16_len(re.sub(r"<[^>]+>", "", html.unescape(text))) > MAX_MESSAGE - 2:
+        text = text[: text.rfind("\n")]
+    buttons = _section_buttons(sections[:20])
+    return Reply(text, buttons)
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def inline_description(hit: Hit) -> str:
+    return _short(hit.quote, MAX_INLINE_DESCRIPTION)
+
+
+def plain_text(html_text: str) -> str:
+    """What Telegram displays for `html_text`: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
+def sentence_span(hit: Hit, index: int | None) -> tuple[int, int] | None:
+    """The span, within the quote, of the quote's `index`-th sentence."""
+    if index is None:
+        return None
+    number = hit.passage.first_sentence + index
+    if number > hit.passage.last_sentence:
+        return None
+    offset = hit.paragraph.sentences[hit.passage.first_sentence][0]
+    begin, end = hit.paragraph.sentences[number]
+    return begin - offset, end - offset
+
+
+def render_press(retriever: Retriever, press: Press) -> Reply | None:
+    """The message a button press shows, or None when its passage no longer exists."""
+    if isinstance(press, ShowResult):
+        passage_id, highlight = press.results.items[press.position]
+        hit = retriever.by_id(passage_id)
+        if hit is None:
+            return None
+        hit = replace(hit, highlight=sentence_span(hit, highlight))
+        return hit_reply(hit, press.results, press.position)
+    if isinstance(press, ShowParagraph):
+        hit = retriever.by_id(press.passage_id)
+        if hit is None:
+            return None
+        return paragraph_reply(
+            hit,
+            _neighbour_id(retriever, hit.paragraph, -1),
+            _neighbour_id(retriever, hit.paragraph, +1),
+        )
+    if isinstance(press, ShowSectionOf):
+        hit = retriever.by_id(press.passage_id)
+        if hit is None:
+            return None
+        return _section_view(retriever, hit.section)
+    section = next(
+        (
+            s
+            for s in retriever.sections()
+            if doc_key(s.doc_id) == press.doc_key and s.section_no == press.section_no
+        ),
+        None,
+    )
+    return None if section is None else _section_view(retriever, section)
+
+
+def _section_view(retriever: Retriever, section: SectionRef) -> Reply:
+    paragraphs = retriever.section_paragraphs(section.doc_id, section.section_no)
+    ids = [retriever.first_window_id(p.row) for p in paragraphs]
+    return section_reply(section, paragraphs, ids)
+
+
+def _neighbour_id(retriever: Retriever, paragraph: ParagraphRecord, step: int) -> str | None:
+    row = paragraph.row + step
+    paragraphs = retriever.store.paragraphs
+    if not 0 <= row < len(paragraphs) or paragraphs[row].doc_id != paragraph.doc_id:
+        return None
+    return retriever.first_window_id(row)
+
+
+def passage_reply(retriever: Retriever, passage_id: str) -> Reply | None:
+    """A passage opened by id (a deep link): the quote with its buttons."""
+    hit = retriever.by_id(passage_id)
+    return None if hit is None else hit_reply(hit)
+
+
+def about_reply(retriever: Retriever) -> Reply:
+    lines = ["<b>What Footnote quotes</b>"]
+    for doc in retriever.store.manifest.documents:
+        details = [f"<b>{escape(doc.title)}</b>"]
+        if doc.author:
+            details.append(f"by {escape(doc.author)}")
+        if doc.date:
+            details.append(escape(doc.date))
+        lines.append(" · ".join(details))
+        if doc.source_url:
+            lines.append(escape(doc.source_url))
+        texts = sum(1 for s in doc.sections if not s.empty)
+        empty = len(doc.sections) - texts
+        note = f"{len(doc.sections)} sections" + (f", {empty} without text" if empty else "")
+        lines.append(f"<i>{note}; file {escape(doc.path)}</i>")
+    manifest = retriever.store.manifest
+    lines.append(
+        f"\n{manifest.passage_count} quotable passages, index built {escape(manifest.built_at)}."
+    )
+    text = "\n".join(lines)
+    while utf16_len(plain_text(text)) > MAX_MESSAGE - 2 and "\n" in text:
+        text = text[: text.rfind("\n")]
+    return Reply(text)

@@ -1,0 +1,42 @@
+"""The shipped essay and small utilities for building throw-away corpora and indexes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+ESSAY = REPO / "corpus" / "4-ways-out-of-the-korean-crisis.txt"
+ESSAY_ID = ESSAY.stem
+SAMPLES = REPO / "tests" / "data" / "corpus_samples"
+EVAL_SET = REPO / "tests" / "data" / "eval_korean_crisis.json"
+
+EMPTY_SECTION = "Cooperation Spiral Solution"
+SECTION_TITLES = ("", "China’s Dual Track Solution", EMPTY_SECTION)
+# Sentences per paragraph of the essay, in reading order.
+ESSAY_SENTENCES = (1, 1, 11, 10)
+ESSAY_PASSAGES = 59  # 1 + 1 + (11 + 10 + 9) + (10 + 9 + 8)
+
+EXTRA_ESSAY = """On Patience
+
+Opening
+
+Diplomacy rewards patience more often than it rewards pressure. A freeze that holds for a
+year is worth more than a grand bargain that is never signed.
+
+Closing
+
+Verification is the hard part. Trust grows in small steps, and each step must be checked.
+"""
+
+
+def copy_essay(directory: Path) -> Path:
+    """A corpus folder holding a copy of the shipped essay."""
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ESSAY, directory / ESSAY.name)
+    return directory
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8", newline="")
+    return path
