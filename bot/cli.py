@@ -202,7 +202,7 @@ def cmd_sections(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.evaluation import evaluate, load_eval_set
+    from bot.evaluation import calibrate_threshold, evaluate, load_eval_set
     from bot.retrieval import RetrievalConfig, Retriever
 
     retriever, _ = _open(settings, quiet=True)
@@ -211,13 +211,21 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     for mode in modes:
         config = RetrievalConfig(mode=mode)
         report = evaluate(Retriever(retriever.store, retriever.embedder, config), eval_set)
+        summary = report.summary()
+        summary["threshold"] = config.threshold
+        if args.calibrate:
+            summary["calibrated_threshold"] = round(
+                calibrate_threshold(report.on_topic_scores, report.off_topic_scores), 4
+            )
         if args.json:
-            print(json.dumps(report.summary()))
+            print(json.dumps(summary))
             continue
         print(
             f"{mode:8} top-1 accuracy {report.top1_accuracy:6.1%} "
             f"({report.top1_correct}/{report.questions}), off-topic refusal "
-            f"{report.refusal_rate:6.1%} ({report.refused}/{report.off_topic})"
+            f"{report.refusal_rate:6.1%} ({report.refused}/{report.off_topic}), "
+            f"threshold {config.threshold:.4f}"
+            + (f", calibrated {summary['calibrated_threshold']}" if args.calibrate else "")
         )
         if args.verbose:
             for failure in report.failures:
@@ -423,6 +431,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--mode", choices=["hybrid", "dense", "lexical", "all"], default="all")
     evaluate.add_argument("--json", action="store_true", help="one JSON summary per mode")
     evaluate.add_argument("-v", "--verbose", action="store_true", help="list the misses")
+    evaluate.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="also print the threshold that best separates on- from off-topic on this file",
+    )
     evaluate.set_defaults(func=cmd_eval)
     return parser
 

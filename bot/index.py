@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.corpus import SUPPORTED_SUFFIXES, CorpusError, CorpusProblem, Document, read_corpus
+from bot.corpus import CorpusError, CorpusProblem, Document, read_corpus
 from bot.embedding import Embedder
 from bot.lexical import BM25, index_terms
 from bot.passages import PASSAGE_FORMAT, ParagraphRecord, Passage, cut_corpus
@@ -479,20 +479,3 @@ def open_index(
         report = build_index(corpus_dir, index_dir, embedder, progress, force=True)
         return load_index(index_dir), report
 
-
-__all__ = [
-    "SUPPORTED_SUFFIXES",
-    "BuildReport",
-    "DocumentInfo",
-    "IndexProblem",
-    "IndexStore",
-    "Manifest",
-    "SectionInfo",
-    "build_index",
-    "choose_faiss_type",
-    "corpus_fingerprint",
-    "load_index",
-    "open_index",
-    "read_manifest",
-    "staleness",
-]

@@ -34,9 +34,22 @@ class RetrievalConfig:
     # such a window pays this, and a window that includes the antecedent pays no extra-sentence
     # cost for the anaphoric sentence.
     dangling_cost: float = 0.03
-    found_threshold: float = 0.326
+    # Below this best score a question is "not in the essay"; None means the calibrated value
+    # for the mode (CALIBRATED_THRESHOLDS, from `footnote eval --calibrate`).
+    found_threshold: float | None = None
     cite_threshold: float = 84.0
     empty_section_overlap: float = 0.6
+
+    @property
+    def threshold(self) -> float:
+        if self.found_threshold is not None:
+            return self.found_threshold
+        return CALIBRATED_THRESHOLDS[self.mode]
+
+
+# Midpoints of the widest gap between on-topic and off-topic best scores on
+# tests/data/eval_korean_crisis.json (see README, "Calibration").
+CALIBRATED_THRESHOLDS = {"hybrid": 0.326, "dense": 0.2115, "lexical": 0.1076}
 
 
 @dataclass(frozen=True)
@@ -215,7 +228,7 @@ class Retriever:
             return Answer(
                 query, False, tuple(hits), "empty-section", empty_section=empty, scores=scores
             )
-        if not hits or best < self.config.found_threshold:
+        if not hits or best < self.config.threshold:
             return Answer(
                 query,
                 False,
