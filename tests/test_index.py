@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -198,7 +199,9 @@ def test_added_file_triggers_rebuild(built: Path, corpus: Path, fake: HashingEmb
     assert [d.doc_id for d in load_index(built).manifest.documents] == [ESSAY_ID, "patience"]
 
 
-def test_removed_file_triggers_rebuild(corpus: Path, index_dir: Path, fake: HashingEmbedder) -> None:
+def test_removed_file_triggers_rebuild(
+    corpus: Path, index_dir: Path, fake: HashingEmbedder
+) -> None:
     write_text(corpus / "patience.txt", EXTRA_ESSAY)
     build_index(corpus, index_dir, fake)
     (corpus / "patience.txt").unlink()
@@ -283,14 +286,14 @@ def _set_manifest(index_dir: Path, **changes: Any) -> None:
     (index_dir / MANIFEST).write_text(json.dumps(data), encoding="utf-8")
 
 
-def _generation_file(kind: str) -> Any:
+def _generation_file(kind: str) -> Callable[[Path], Path]:
     def path(index_dir: Path) -> Path:
         return index_dir / read_manifest(index_dir).files[kind]
 
     return path
 
 
-DAMAGE = {
+DAMAGE: dict[str, Callable[[Path], object]] = {
     "manifest deleted": lambda d: (d / MANIFEST).unlink(),
     "manifest truncated": _truncate_manifest,
     "manifest not JSON": lambda d: (d / MANIFEST).write_bytes(b"\x00" * 64),
@@ -402,7 +405,7 @@ def test_full_disk_mid_write_keeps_the_old_index(
     def no_space(*args: Any, **kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(index_module.np, "save", no_space)
+    monkeypatch.setattr(np, "save", no_space)
     change_corpus(corpus)
     with pytest.raises(IndexProblem, match="No space left on device") as caught:
         build_index(corpus, built, fake)
@@ -426,7 +429,7 @@ def test_failed_manifest_swap_keeps_the_old_index(
             raise OSError(errno.EIO, "Input/output error")
         real_replace(src, dst)
 
-    monkeypatch.setattr(index_module.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     change_corpus(corpus)
     with pytest.raises(IndexProblem, match="Input/output error"):
         build_index(corpus, built, fake)
@@ -501,6 +504,7 @@ def test_killed_build_keeps_the_old_index(
         assert any(p.name.startswith("passages-") for p in leftovers[0].iterdir())
     else:  # the new generation moved in, but the manifest still names the old one
         assert len(strays) == 3
+        assert len(leftovers) == 1 and (leftovers[0] / MANIFEST).is_file()
 
     # The next build succeeds and cleans up everything the dead build left behind.
     for leftover in leftovers:  # a staging dir is only removed once clearly abandoned

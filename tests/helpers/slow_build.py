@@ -59,16 +59,16 @@ def main(argv: list[str] | None = None) -> None:
             if path.name.startswith("passages-"):
                 _stall(marker, f"wrote {path}")
 
-        bot.index._write_jsonl = slow_write_jsonl  # type: ignore[assignment]
+        bot.index._write_jsonl = slow_write_jsonl
     elif stage == "swap":
         replace = os.replace
 
-        def slow_replace(src: Any, dst: Any) -> None:
+        def slow_replace(src: Any, dst: Any, **kwargs: Any) -> None:
             if Path(dst).name == bot.index.MANIFEST:
                 _stall(marker, "about to swap the manifest")
-            replace(src, dst)
+            replace(src, dst, **kwargs)
 
-        bot.index.os.replace = slow_replace  # type: ignore[assignment]
+        setattr(os, "replace", slow_replace)  # noqa: B010 - the os module bot.index uses
     elif stage != "embed":
         raise SystemExit(f"unknown stage {stage!r}")
     embedder = SlowEmbedder(marker, stall=stage == "embed")
