@@ -8,11 +8,14 @@ from dataclasses import dataclass
 
 MAX_CALLBACK_BYTES = 64
 MAX_RESULTS = 4  # "r0:" + 4 x (12-hex id + highlight digit) = 55 bytes
+MAX_SECTION_NO = 999_999
 _ID = r"[0-9a-f]{12}"
-_RESULTS = re.compile(rf"^r(\d):((?:{_ID}[0-2-]){{1,{MAX_RESULTS}}})$")
-_PARAGRAPH = re.compile(rf"^p:({_ID})$")
-_SECTION_OF = re.compile(rf"^s:({_ID})$")
-_SECTION = re.compile(r"^t:([0-9a-f]{8}):(\d{1,4})$")
+_PASSAGE_ID = re.compile(_ID)
+# Matched with fullmatch: "$" alone would accept a trailing newline, and \d any Unicode digit.
+_RESULTS = re.compile(rf"r([0-9]):((?:{_ID}[0-2-]){{1,{MAX_RESULTS}}})")
+_PARAGRAPH = re.compile(rf"p:({_ID})")
+_SECTION_OF = re.compile(rf"s:({_ID})")
+_SECTION = re.compile(r"t:([0-9a-f]{8}):(0|[1-9][0-9]{0,5})")
 
 
 class CallbackDataError(ValueError):
@@ -61,28 +64,38 @@ def _checked(data: str) -> str:
     return data
 
 
+def _id(passage_id: str) -> str:
+    if not _PASSAGE_ID.fullmatch(passage_id):
+        raise ValueError(f"not a passage id: {passage_id!r}")
+    return passage_id
+
+
 def encode_results(results: Results, position: int) -> str:
     items = results.items[:MAX_RESULTS]
-    packed = "".join(f"{pid}{'-' if h is None else min(h, 2)}" for pid, h in items)
-    return _checked(f"r{min(position, len(items) - 1)}:{packed}")
+    if not items:
+        raise ValueError("no results to encode")
+    packed = "".join(f"{_id(pid)}{'-' if h is None else min(max(h, 0), 2)}" for pid, h in items)
+    return _checked(f"r{min(max(position, 0), len(items) - 1)}:{packed}")
 
 
 def encode_paragraph(passage_id: str) -> str:
-    return _checked(f"p:{passage_id}")
+    return _checked(f"p:{_id(passage_id)}")
 
 
 def encode_section_of(passage_id: str) -> str:
-    return _checked(f"s:{passage_id}")
+    return _checked(f"s:{_id(passage_id)}")
 
 
 def encode_section(doc_id: str, section_no: int) -> str:
+    if not 0 <= section_no <= MAX_SECTION_NO:
+        raise ValueError(f"section number out of range: {section_no}")
     return _checked(f"t:{doc_key(doc_id)}:{section_no}")
 
 
 def decode(data: str | None) -> Press:
     if not data:
         raise CallbackDataError("empty callback data")
-    if match := _RESULTS.match(data):
+    if match := _RESULTS.fullmatch(data):
         packed = match.group(2)
         items = tuple(
             (packed[i : i + 12], None if packed[i + 12] == "-" else int(packed[i + 12]))
@@ -92,10 +105,10 @@ def decode(data: str | None) -> Press:
         if position >= len(items):
             raise CallbackDataError(f"result {position} of {len(items)}")
         return ShowResult(Results(items), position)
-    if match := _PARAGRAPH.match(data):
+    if match := _PARAGRAPH.fullmatch(data):
         return ShowParagraph(match.group(1))
-    if match := _SECTION_OF.match(data):
+    if match := _SECTION_OF.fullmatch(data):
         return ShowSectionOf(match.group(1))
-    if match := _SECTION.match(data):
+    if match := _SECTION.fullmatch(data):
         return ShowSection(match.group(1), int(match.group(2)))
     raise CallbackDataError(f"unknown callback data {data[:70]!r}")

@@ -1,12 +1,22 @@
 """The asynchronous answering service: batched, cached query embedding in front of a Retriever.
 
-Concurrent questions (many chats, inline typing) are embedded together: the first question
-waits at most `batch_wait` seconds for company, so one model call serves a whole burst.
+Concurrent questions (many chats, inline typing) are embedded together, one model call at a
+time: a question that arrives while the model is busy joins the next call, so a burst of
+questions costs a few batched calls instead of one call each, and a lone question never
+waits for a timer.  An idle engine can also hold its first question up to `batch_wait`
+seconds for company (0 by default: `footnote bench` measured the wait as pure latency, since
+the questions of one burst reach the engine within the same turn of the event loop and share
+the call anyway -- see docs/performance.md).
+
+Repeated questions are answered from an LRU cache of query vectors, and a question that is
+already being embedded for another chat shares that embedding instead of queueing again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import time
 import unicodedata
 from collections import OrderedDict, deque
@@ -31,30 +41,67 @@ class EngineStats:
     cache_hits: int = 0
     model_calls: int = 0
     embedded: int = 0
+    # Questions that shared an embedding already queued or running for another chat.
+    joined: int = 0
+    largest_batch: int = 0
+
+
+_worker_state = threading.local()
+
+
+def _single_threaded_search() -> None:
+    """One OpenMP thread for FAISS in this worker thread (a per-thread setting in OpenMP).
+
+    A single query gains nothing from FAISS's threads, and on a busy machine their barriers
+    made a flat search of 100k vectors 3-4x slower (docs/performance.md); concurrency comes
+    from answering several questions at once instead.
+    """
+    if getattr(_worker_state, "faiss_threads_set", False):
+        return
+    _worker_state.faiss_threads_set = True
+    with contextlib.suppress(ImportError):
+        import faiss
+
+        faiss.omp_set_num_threads(1)
+
+
+def _ask_in_worker(
+    retriever: Retriever, question: str, k: int, vector: NDArray[np.float32] | None
+) -> Answer:
+    if vector is not None:
+        _single_threaded_search()
+    return retriever.ask(question, k, vector)
 
 
 class Engine:
     def __init__(
         self,
         retriever: Retriever,
-        batch_wait: float = 0.004,
+        batch_wait: float = 0.0,
         max_batch: int = 32,
         cache_size: int = 2048,
     ) -> None:
         self.retriever = retriever
         self.batch_wait = batch_wait
-        self.max_batch = max_batch
+        self.max_batch = max(1, max_batch)
         self.cache_size = cache_size
         self.stats = EngineStats()
         self._cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
-        self._pending: list[tuple[str, asyncio.Future[NDArray[np.float32]]]] = []
-        self._flush_task: asyncio.Task[None] | None = None
+        # Questions waiting for the model, in arrival order, and the future each one resolves.
+        self._pending: list[tuple[str, str]] = []
+        self._waiting: dict[str, asyncio.Future[NDArray[np.float32]]] = {}
+        self._worker: asyncio.Task[None] | None = None
+        self._full: asyncio.Event | None = None
 
     def swap(self, retriever: Retriever) -> None:
         """Serve from a new index from now on (questions in flight finish on the old one)."""
         if retriever.embedder.name != self.retriever.embedder.name:
             self._cache.clear()
         self.retriever = retriever
+
+    def clear_cache(self) -> None:
+        """Forget every cached query vector (benchmarks use it to measure cold questions)."""
+        self._cache.clear()
 
     async def embed(self, text: str) -> NDArray[np.float32]:
         key = cache_key(text)
@@ -63,49 +110,61 @@ class Engine:
             self._cache.move_to_end(key)
             self.stats.cache_hits += 1
             return cached
-        future: asyncio.Future[NDArray[np.float32]] = asyncio.get_running_loop().create_future()
-        self._pending.append((text, future))
-        if len(self._pending) >= self.max_batch:
-            self._start_flush(now=True)
-        elif self._flush_task is None or self._flush_task.done():
-            self._start_flush(now=False)
-        vector = await future
-        self._remember(key, vector)
-        return vector
+        future = self._waiting.get(key)
+        if future is not None:
+            self.stats.joined += 1
+        else:
+            future = asyncio.get_running_loop().create_future()
+            self._waiting[key] = future
+            self._pending.append((key, text))
+            if self._full is not None and len(self._pending) >= self.max_batch:
+                self._full.set()
+            if self._worker is None or self._worker.done():
+                self._worker = asyncio.get_running_loop().create_task(self._drain())
+        # shield: a cancelled handler must not cancel the embedding other chats share.
+        return await asyncio.shield(future)
 
-    def _start_flush(self, now: bool) -> None:
-        batch, self._pending = self._pending, []
-        if now:
-            asyncio.get_running_loop().create_task(self._run_batch(batch))
-            return
-        self._pending = batch
-        self._flush_task = asyncio.get_running_loop().create_task(self._flush_later())
-
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(self.batch_wait)
-        batch, self._pending = self._pending, []
-        if batch:
+    async def _drain(self) -> None:
+        """Embed the waiting questions, one model call (of up to max_batch) at a time."""
+        if self.batch_wait > 0 and len(self._pending) < self.max_batch:
+            self._full = asyncio.Event()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._full.wait(), self.batch_wait)
+            self._full = None
+        else:
+            # Let the rest of a burst (queued in this same turn of the loop) join the call.
+            await asyncio.sleep(0)
+        while self._pending:
+            batch = self._pending[: self.max_batch]
+            del self._pending[: self.max_batch]
             await self._run_batch(batch)
 
-    async def _run_batch(
-        self, batch: list[tuple[str, asyncio.Future[NDArray[np.float32]]]]
-    ) -> None:
-        texts = list(dict.fromkeys(text for text, _ in batch))
+    async def _run_batch(self, batch: list[tuple[str, str]]) -> None:
+        embedder = self.retriever.embedder
         self.stats.model_calls += 1
-        self.stats.embedded += len(texts)
+        self.stats.embedded += len(batch)
+        self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
         try:
-            vectors = await asyncio.to_thread(self.retriever.embedder.encode, texts)
+            vectors = await asyncio.to_thread(embedder.encode, [text for _, text in batch])
         except Exception as exc:
-            for _, future in batch:
-                if not future.done():
+            for key, _ in batch:
+                future = self._waiting.pop(key, None)
+                if future is not None and not future.done():
                     future.set_exception(exc)
+                    future.exception()  # retrieved: no warning when nobody waits any more
             return
-        row_of = {text: row for row, text in enumerate(texts)}
-        for text, future in batch:
-            if not future.done():
-                future.set_result(vectors[row_of[text]])
+        same_model = self.retriever.embedder.name == embedder.name
+        for row, (key, _) in enumerate(batch):
+            vector = vectors[row]
+            if same_model:
+                self._remember(key, vector)
+            future = self._waiting.pop(key, None)
+            if future is not None and not future.done():
+                future.set_result(vector)
 
     def _remember(self, key: str, vector: NDArray[np.float32]) -> None:
+        if self.cache_size <= 0:
+            return
         self._cache[key] = vector
         self._cache.move_to_end(key)
         while len(self._cache) > self.cache_size:
@@ -117,7 +176,7 @@ class Engine:
         if retriever.config.mode == "lexical" or not question.strip():
             return await asyncio.to_thread(retriever.ask, question, k)
         vector = await self.embed(question)
-        return await asyncio.to_thread(retriever.ask, question, k, vector)
+        return await asyncio.to_thread(_ask_in_worker, retriever, question, k, vector)
 
     async def cite(self, phrase: str, k: int = 4) -> Answer:
         return await asyncio.to_thread(self.retriever.cite, phrase, k)

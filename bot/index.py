@@ -134,12 +134,17 @@ def corpus_fingerprint(corpus_dir: Path) -> str:
     return digest.hexdigest()
 
 
+def ivf_params(count: int) -> dict[str, int]:
+    """IVF lists and lists probed per query for `count` vectors (see docs/performance.md)."""
+    nlist = int(2 ** round(math.log2(4 * math.sqrt(max(count, 1)))))
+    return {"nlist": nlist, "nprobe": max(8, nlist // 64)}
+
+
 def choose_faiss_type(count: int) -> tuple[str, dict[str, int]]:
     """Exact search while it is fast enough, IVF beyond (see docs/performance.md)."""
     if count <= EXACT_SEARCH_LIMIT:
         return "flat", {}
-    nlist = int(2 ** round(math.log2(4 * math.sqrt(count))))
-    return "ivf", {"nlist": nlist, "nprobe": max(8, nlist // 64)}
+    return "ivf", ivf_params(count)
 
 
 def _document_info(document: Document, passages: list[Passage]) -> DocumentInfo:

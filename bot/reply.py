@@ -30,6 +30,9 @@ MAX_INLINE_DESCRIPTION = 200
 OPENING_SECTION = "opening"
 # Paragraphs longer than this are shown folded (expandable blockquote) in full-paragraph views.
 EXPANDABLE_FROM = 700
+# Document and section titles are shortened to this many characters wherever they are shown,
+# so that a pathological heading can never push a message over MAX_MESSAGE.
+MAX_TITLE = 120
 
 
 @dataclass(frozen=True)
@@ -53,12 +56,16 @@ def escape(text: str) -> str:
 
 
 def section_label(title: str) -> str:
-    return title or OPENING_SECTION
+    return _short(title, MAX_TITLE) if title else OPENING_SECTION
+
+
+def document_label(title: str) -> str:
+    return _short(title, MAX_TITLE)
 
 
 def citation(document: str, section: str, paragraph: int | None = None) -> str:
     """Plain-text citation: document › section · ¶N."""
-    line = f"{document} › {section_label(section)}"
+    line = f"{document_label(document)} › {section_label(section)}"
     return line if paragraph is None else f"{line} · ¶{paragraph}"
 
 
@@ -73,6 +80,11 @@ def _highlighted(text: str, span: tuple[int, int] | None) -> str:
     return f"{escape(text[:begin])}<b>{escape(text[begin:end])}</b>{escape(text[end:])}"
 
 
+def _utf16_prefix(text: str, units: int) -> str:
+    """The longest prefix of `text` that is at most `units` UTF-16 code units long."""
+    return text.encode("utf-16-le")[: 2 * max(units, 0)].decode("utf-16-le", "ignore")
+
+
 def _fit_sentences(text: str, sentences: Sequence[tuple[int, int]], budget: int) -> str:
     """The longest run of whole sentences from the start that fits `budget` UTF-16 units."""
     if utf16_len(text) <= budget:
@@ -83,13 +95,15 @@ def _fit_sentences(text: str, sentences: Sequence[tuple[int, int]], budget: int)
             break
         cut = end
     if cut == 0:  # a single sentence longer than the budget: cut at a word boundary
-        words = text[: max(budget - 2, 1)]
-        cut = words.rfind(" ") if " " in words else len(words)
+        words = _utf16_prefix(text, max(budget - 2, 1))
+        cut = words.rfind(" ")
+        if cut < len(words) // 2:  # no space, or only near the start: cut mid-word
+            cut = len(words)
     return text[:cut].rstrip() + " …"
 
 
 def format_hit(hit: Hit, position: int | None = None, total: int | None = None) -> str:
-    counter = f" · {position + 1}/{total}" if position is not None and total else ""
+    counter = f" · {position + 1}/{total}" if position is not None and total and total > 1 else ""
     cite_line = f"<i>{escape(hit_citation(hit))}</i>{counter}"
     budget = MAX_MESSAGE - utf16_len(hit_citation(hit) + counter) - 2
     quote = hit.quote
@@ -110,7 +124,8 @@ def answer_reply(answer: Answer, position: int = 0) -> Reply:
     if answer.reason == "empty-section" and answer.empty_section is not None:
         section = answer.empty_section
         text = (
-            f"<b>{escape(section.title)}</b> is a section of <i>{escape(section.document)}</i>, "
+            f"<b>{escape(section_label(section.title))}</b> is a section of "
+            f"<i>{escape(document_label(section.document))}</i>, "
             "but this copy has no text under it, so there is nothing to quote."
         )
         return Reply(text, _section_buttons(answer.suggestions))
@@ -197,11 +212,12 @@ def section_reply(
     paragraph_ids: Sequence[str],
 ) -> Reply:
     """A section: its title and the opening of each paragraph, with a button per paragraph."""
-    header = f"<b>{escape(section_label(section.title))}</b>\n<i>{escape(section.document)}</i>\n"
+    title, document = section_label(section.title), document_label(section.document)
+    header = f"<b>{escape(title)}</b>\n<i>{escape(document)}</i>\n"
     if not paragraphs:
         return Reply(header + "\nThis section has no text in this copy of the essay.")
     lines: list[str] = []
-    used = utf16_len(section_label(section.title) + section.document) + 4
+    used = utf16_len(title + document) + 4
     per_paragraph = max(80, (MAX_MESSAGE - used) // len(paragraphs) - 10)
     for paragraph in paragraphs:
         opening = _fit_sentences(paragraph.text, paragraph.sentences[:1], min(per_paragraph, 300))
@@ -235,14 +251,26 @@ def toc_reply(sections: Sequence[SectionRef]) -> Reply:
     for section in sections:
         if section.document != current:
             current = section.document
-            lines.append(f"\n<b>{escape(section.document)}</b>")
+            lines.append(f"\n<b>{escape(document_label(section.document))}</b>")
         note = "no text in this copy" if section.empty else f"{section.paragraphs} ¶"
         lines.append(f"• {escape(section_label(section.title))} <i>({note})</i>")
-    text = "\n".join(lines).strip() or "The corpus is empty."
-    while utf16_len(re.sub(r"<[^>]+>", "", html.unescape(text))) > MAX_MESSAGE - 2:
-        text = text[: text.rfind("\n")]
+    text = _fit_lines(lines).strip() or "The corpus is empty."
     buttons = _section_buttons(sections[:20])
     return Reply(text, buttons)
+
+
+def _fit_lines(lines: Sequence[str], budget: int = MAX_MESSAGE) -> str:
+    """Whole lines (each valid HTML on its own) while they fit, then "…"."""
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        size = utf16_len(plain_text(line)) + 1
+        if used + size > budget - 2:
+            kept.append("…")
+            break
+        kept.append(line)
+        used += size
+    return "\n".join(kept)
 
 
 def _short(text: str, limit: int) -> str:
@@ -327,23 +355,21 @@ def passage_reply(retriever: Retriever, passage_id: str) -> Reply | None:
 def about_reply(retriever: Retriever) -> Reply:
     lines = ["<b>What Footnote quotes</b>"]
     for doc in retriever.store.manifest.documents:
-        details = [f"<b>{escape(doc.title)}</b>"]
+        details = [f"<b>{escape(document_label(doc.title))}</b>"]
         if doc.author:
-            details.append(f"by {escape(doc.author)}")
+            details.append(f"by {escape(_short(doc.author, MAX_TITLE))}")
         if doc.date:
-            details.append(escape(doc.date))
+            details.append(escape(_short(doc.date, 40)))
         lines.append(" · ".join(details))
         if doc.source_url:
-            lines.append(escape(doc.source_url))
+            lines.append(escape(_short(doc.source_url, 300)))
         texts = sum(1 for s in doc.sections if not s.empty)
         empty = len(doc.sections) - texts
         note = f"{len(doc.sections)} sections" + (f", {empty} without text" if empty else "")
-        lines.append(f"<i>{note}; file {escape(doc.path)}</i>")
+        lines.append(f"<i>{note}; file {escape(_short(doc.path, MAX_TITLE))}</i>")
     manifest = retriever.store.manifest
-    lines.append(
+    summary = (
         f"\n{manifest.passage_count} quotable passages, index built {escape(manifest.built_at)}."
     )
-    text = "\n".join(lines)
-    while utf16_len(plain_text(text)) > MAX_MESSAGE - 2 and "\n" in text:
-        text = text[: text.rfind("\n")]
-    return Reply(text)
+    budget = MAX_MESSAGE - utf16_len(plain_text(summary)) - 1
+    return Reply(_fit_lines(lines, budget) + "\n" + summary)

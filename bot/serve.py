@@ -1,11 +1,21 @@
-"""Running the Telegram bot: long polling or a webhook, with SIGHUP reloading the index."""
+"""Running the Telegram bot: long polling or a webhook, with SIGHUP reloading the index.
+
+Either way the process stops cleanly on SIGTERM or SIGINT: it stops taking updates, answers
+every update it has already taken, and (polling) confirms them to Telegram, so a restart
+neither loses nor repeats an update.  Transient Bot API failures are retried underneath every
+call (bot/resilience.py); while the API is unreachable, polling backs off and tries again.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from urllib.parse import urlparse
+from typing import Any
 
-from bot.config import Settings
+from telegram.error import InvalidToken
+from telegram.ext import Application
+
+from bot.config import ConfigError, Settings
 from bot.engine import Engine
 from bot.retrieval import open_retriever
 from bot.telegram_bot import ALLOWED_UPDATES, build_application
@@ -13,7 +23,8 @@ from bot.telegram_bot import ALLOWED_UPDATES, build_application
 logger = logging.getLogger(__name__)
 
 
-def serve(settings: Settings, webhook_url: str | None = None) -> None:
+def prepare(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Open (rebuilding if needed) the index, load the model, build the application."""
     retriever, report = open_retriever(settings.corpus_dir, settings.index_dir, settings.model)
     state = f"rebuilt ({report.reason})" if report.rebuilt else "up to date"
     logger.info("index %s: %d documents, %d passages", state, report.documents, report.passages)
@@ -22,14 +33,21 @@ def serve(settings: Settings, webhook_url: str | None = None) -> None:
     retriever.embed(["warm-up"])  # load the model before the first question arrives
     application = build_application(settings, Engine(retriever))
     application.bot_data["reload_on_sighup"] = True
-    if webhook_url:
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlparse(webhook_url).path.lstrip("/"),
-            webhook_url=webhook_url,
-            secret_token=settings.webhook_secret,
-            allowed_updates=ALLOWED_UPDATES,
-        )
-    else:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return application
+
+
+def serve(settings: Settings, webhook_url: str | None = None) -> None:
+    application = prepare(settings)
+    try:
+        if webhook_url:
+            from bot.webhook import run_webhook
+
+            asyncio.run(run_webhook(application, settings, webhook_url))
+        else:
+            application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    except InvalidToken:
+        # PTB's message quotes the token itself; this one goes to the terminal and journal.
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN was rejected by Telegram (revoked, or mistyped?)"
+        ) from None
+    logger.info("stopped")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import re
 import signal
 from typing import Any
 
@@ -23,7 +24,6 @@ from telegram import (
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -38,6 +38,7 @@ from telegram.ext import (
 from bot.callbacks import CallbackDataError, decode
 from bot.config import Settings
 from bot.engine import Engine, RateLimiter
+from bot.redaction import redact_secrets
 from bot.reply import (
     Reply,
     about_reply,
@@ -50,6 +51,7 @@ from bot.reply import (
     section_label,
     toc_reply,
 )
+from bot.resilience import FairUpdateProcessor, ResilientRateLimiter, TolerantUpdatesRequest
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +67,10 @@ RESULTS_PER_QUESTION = 4
 INLINE_RESULTS = 5
 INLINE_MIN_CHARS = 3
 INLINE_DEBOUNCE = 0.3
+INLINE_HELP = "inline-help"  # the deep-link payload of the inline mode's hint buttons
 RATE_LIMITED = "You're asking faster than I can quote. Give me a few seconds, then ask again."
 STALE_BUTTON = "This button has expired. Ask the question again."
+SHOWN_MEMORY = 1024  # messages whose last button edit is remembered, to absorb double taps
 SOMETHING_WRONG = "Sorry, something went wrong while answering. Please try again."
 
 
@@ -104,11 +108,13 @@ def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
 
 
 async def _send(message: Message, reply: Reply) -> None:
-    # Threaded to the asker's message in groups; a plain reply in a private chat.
+    # Threaded to the asker's message in groups (still sent if they deleted it meanwhile);
+    # a plain reply in a private chat.
     await message.reply_text(
         reply.html,
         reply_markup=_markup(reply),
         do_quote=message.chat.type != ChatType.PRIVATE,
+        allow_sending_without_reply=True,
     )
 
 
@@ -118,14 +124,22 @@ def _allowed(context: ContextTypes.DEFAULT_TYPE, update: Update) -> bool:
     return user is None or limiter.allow(user.id)
 
 
-async def _answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+async def _answer_question(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, may_be_quote: bool = False
+) -> None:
     message = update.effective_message
     if message is None:
         return
     if not _allowed(context, update):
         await _send(message, Reply(RATE_LIMITED))
         return
-    answer = await _engine(context).ask(text, RESULTS_PER_QUESTION)
+    engine = _engine(context)
+    # Free text may be a pasted phrase: locate it first (with the phrase highlighted); a
+    # question rarely matches a passage that closely, and when it does the passage answers it.
+    if may_be_quote:
+        answer = await engine.cite_or_ask(text, RESULTS_PER_QUESTION)
+    else:
+        answer = await engine.ask(text, RESULTS_PER_QUESTION)
     await _send(message, answer_reply(answer))
 
 
@@ -134,14 +148,15 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is None:
         return
+    welcome = "<b>Footnote</b> quotes the essay, never paraphrases it.\n\n"
     if context.args:
         reply = passage_reply(_engine(context).retriever, context.args[0])
         if reply is not None:
             await _send(message, reply)
             return
-        if context.args[0] != "inline-help":
-            await _send(message, Reply("That link points to a passage that is no longer here."))
-    welcome = "<b>Footnote</b> quotes the essay, never paraphrases it.\n\n"
+        if context.args[0] != INLINE_HELP:
+            # One message, not two: the notice, then the usual welcome.
+            welcome = "That link points to a passage that is no longer here.\n\n" + welcome
     await _send(message, Reply(welcome + help_text(context.bot.username)))
 
 
@@ -212,12 +227,19 @@ async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     message = update.effective_message
     if message is None or not message.text:
         return
-    await _answer_question(update, context, message.text)
+    await _answer_question(update, context, message.text, may_be_quote=True)
 
 
 def _mentions_bot(message: Message, username: str) -> bool:
     mentions = message.parse_entities([MessageEntity.MENTION])
     return any(m.lower() == f"@{username.lower()}" for m in mentions.values())
+
+
+def _without_mention(text: str, username: str) -> str:
+    """The question in "@bot, what is…?" / "Hey @Bot: what is…?": the mention (and the comma
+    or colon after it) removed."""
+    mention = re.compile(rf"(?<![\w@])@{re.escape(username)}(?!\w)[,:;]?", re.IGNORECASE)
+    return " ".join(mention.sub(" ", text).split())
 
 
 async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -234,13 +256,11 @@ async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     )
     if not (to_bot or _mentions_bot(message, username)):
         return
-    question = " ".join(
-        word for word in message.text.split() if word.lower() != f"@{username.lower()}"
-    )
+    question = _without_mention(message.text, username)
     if not question:
         await _send(message, Reply(f"Ask me something after @{html.escape(username)}."))
         return
-    await _answer_question(update, context, question)
+    await _answer_question(update, context, question, may_be_quote=True)
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -269,10 +289,23 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     markup = _markup(reply)
     if isinstance(message, Message) and _same_content(message, reply, markup):
         return  # Telegram refuses an edit that changes nothing
+    # A double tap sends two presses carrying the same, older message: the second must not
+    # repeat the edit the first one is already making.
+    key = (message.chat.id, message.message_id) if message is not None else None
+    shown: dict[tuple[int, int], Reply] = context.bot_data.setdefault("shown", {})
+    if key is not None and shown.get(key) == reply:
+        return
+    if key is not None:
+        shown.pop(key, None)
+        shown[key] = reply
+        while len(shown) > SHOWN_MEMORY:
+            del shown[next(iter(shown))]
     try:
         await query.edit_message_text(reply.html, reply_markup=markup)
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
+    except Exception as exc:
+        if key is not None and shown.get(key) is reply:
+            del shown[key]
+        if not (isinstance(exc, BadRequest) and "not modified" in str(exc).lower()):
             raise
 
 
@@ -288,7 +321,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     text = query.query.strip()
     if len(text) < INLINE_MIN_CHARS:
         hint = InlineQueryResultsButton(
-            text="Type a question or a phrase from the essay", start_parameter="inline-help"
+            text="Type a question or a phrase from the essay", start_parameter=INLINE_HELP
         )
         await query.answer([], button=hint, cache_time=300)
         return
@@ -313,7 +346,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     ]
     if not results:
         nothing = InlineQueryResultsButton(
-            text="Not in the essay — open Footnote", start_parameter="inline-help"
+            text="Not in the essay — open Footnote", start_parameter=INLINE_HELP
         )
         await query.answer([], button=nothing, cache_time=60)
         return
@@ -372,7 +405,9 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
     logger.error("error while handling %s %s", kind, summary, exc_info=context.error)
     if isinstance(update, Update) and update.effective_message is not None:
         try:
-            await update.effective_message.reply_text(SOMETHING_WRONG, parse_mode=None)
+            await update.effective_message.reply_text(
+                SOMETHING_WRONG, parse_mode=None, allow_sending_without_reply=True
+            )
         except TelegramError:
             logger.warning("could not tell the user about the error", exc_info=True)
 
@@ -402,6 +437,8 @@ def build_application(
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """All the wiring: the Telegram application with every handler."""
+    # Before anything can log the Bot API URL: no log record may carry the token.
+    redact_secrets(settings.require_token(), settings.webhook_secret)
     builder = builder or ApplicationBuilder()
     builder = (
         builder.token(settings.require_token())
@@ -411,8 +448,11 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(AIORateLimiter(max_retries=3))
-        .concurrent_updates(64)
+        # Flood limits, retries of transient failures, an inline lane, tolerant polling:
+        # see bot/resilience.py.
+        .rate_limiter(ResilientRateLimiter())
+        .concurrent_updates(FairUpdateProcessor(chat_lanes=64))
+        .get_updates_request(TolerantUpdatesRequest())
         .post_init(post_init)
     )
     if settings.telegram_base_url:
@@ -436,7 +476,8 @@ def build_application(
     text = fresh & filters.TEXT & ~filters.COMMAND
     application.add_handler(MessageHandler(text & filters.ChatType.PRIVATE, private_text))
     application.add_handler(MessageHandler(text & filters.ChatType.GROUPS, group_text))
-    application.add_handler(MessageHandler(fresh & ~filters.TEXT, not_text))
+    not_a_question = fresh & ~filters.TEXT & ~filters.StatusUpdate.ALL  # no service messages
+    application.add_handler(MessageHandler(not_a_question, not_text))
     application.add_handler(CallbackQueryHandler(button))
     application.add_handler(InlineQueryHandler(inline_query))
     application.add_error_handler(error_handler)

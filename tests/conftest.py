@@ -15,6 +15,54 @@ _REPO_ROOT = str(Path(__file__).resolve().parents[1])
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
-from tests.botapi.fixtures import botapi_spec, fake_botapi  # noqa: E402
+import logging  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 
-__all__ = ["botapi_spec", "fake_botapi"]
+import pytest  # noqa: E402
+
+from tests.botapi.fixtures import TEST_TOKEN, botapi_spec, fake_botapi  # noqa: E402
+
+__all__ = ["SECRETS", "botapi_spec", "fake_botapi", "no_secret_in_logs"]
+
+# -- the token never reaches a log record ------------------------------------------------------
+# Every secret a test uses (bot tokens, their secret halves, webhook secrets); tests may add
+# their own.  A session-wide handler on the root logger keeps every formatted record
+# (message and traceback); the session fails if any holds one of these.
+SECRETS: set[str] = {TEST_TOKEN, TEST_TOKEN.split(":", 1)[1]}
+
+
+class _RecordingHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.NOTSET)
+        self.leaks: list[str] = []
+        self.formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)  # includes the formatted traceback (exc_text)
+        except Exception as exc:  # a broken record must not hide the others
+            text = f"{record.name}: unformattable record ({exc!r}) {record.msg!r} {record.args!r}"
+        for secret in SECRETS:
+            if secret and secret in text:
+                self.leaks.append(f"{record.name} {record.levelname}: {text[:300]}")
+                break
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_logs() -> Iterator[_RecordingHandler]:
+    """Fail the session if a token or webhook secret appears in any log record.
+
+    httpx logs each request URL (which holds the token) at INFO; production silences it in
+    bot.cli.configure_logging, and so does this check, to see what the bot itself logs.
+    """
+    handler = _RecordingHandler()
+    root = logging.getLogger()
+    httpx_logger = logging.getLogger("httpx")
+    httpx_level = httpx_logger.level
+    httpx_logger.setLevel(logging.WARNING)
+    root.addHandler(handler)
+    yield handler
+    root.removeHandler(handler)
+    httpx_logger.setLevel(httpx_level)
+    if handler.leaks:
+        pytest.fail("a secret appeared in log records:\n" + "\n".join(handler.leaks[:10]))
