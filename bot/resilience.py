@@ -5,15 +5,19 @@ Three pieces, each plugged into python-telegram-bot through one of its public ex
 
 ``ResilientRateLimiter`` (a ``BaseRateLimiter``) sits under every Bot API call except
 getUpdates.  It keeps Telegram's broadcast limits as exact sliding windows (30 messages in any
-second overall, 20 in any minute per group) -- PTB's AIORateLimiter is a leaky bucket that
-lets a full bucket's burst out on top of the steady rate, i.e. up to twice the limit inside
-one window -- and it retries transient failures:
+second overall, 20 in any minute per group), a request counting from when it leaves until a
+window after it completed, so that no span at the server can hold more, whatever the network
+delay.  (PTB's AIORateLimiter is a leaky bucket that lets a full bucket's burst out on top of
+the steady rate, i.e. up to twice the limit inside one window.)  It retries transient failures:
 
 * 429 Too Many Requests: wait ``retry_after`` (that group only for a group chat, every chat
   otherwise), then send again; Telegram did not process the request.
 * 5xx answers, refused or dropped connections (``NetworkError``): retry with exponential
   backoff for up to ``retry_for`` seconds in all (30 s by default, enough for the API to come
-  back from a short outage).
+  back from a short outage).  A connection dropped after the request left is, in principle,
+  ambiguous too; in practice it is a stale keep-alive connection or the API restarting, so it
+  is retried (a rare duplicate rather than a lost answer).  A request that failed locally
+  (e.g. a text that cannot be encoded) is not: it would fail the same way again.
 * Timeouts: a request that timed out while connecting or waiting for a pooled connection was
   never sent, so it is retried.  A read or write timeout is ambiguous -- Telegram may have
   received the message and be about to deliver it -- so it is retried only for read-only or
@@ -34,6 +38,8 @@ queries are already waiting, new ones are dropped (Telegram simply shows no resu
 ``TolerantUpdatesRequest`` (the getUpdates ``BaseRequest``) drops updates that python-telegram-
 bot cannot parse.  Without it one malformed update makes every getUpdates call fail to parse,
 the offset never advances, and the bot re-fetches the same batch forever, answering nothing.
+It also replaces lone UTF-16 surrogates (valid JSON escapes, not text) by U+FFFD, so that
+quoting a user's text back can always be encoded.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ import json
 import logging
 import math
 import random
+import re
 import time
 import warnings
 from collections import deque
@@ -54,7 +61,7 @@ from typing import Any
 
 import httpx
 from telegram import Update
-from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseRateLimiter, BaseUpdateProcessor
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
@@ -63,8 +70,7 @@ logger = logging.getLogger(__name__)
 # Telegram's documented broadcast limits (https://core.telegram.org/bots/faq).
 OVERALL_PER_SECOND = 30
 GROUP_PER_MINUTE = 20
-# Requests reach Telegram a little after they leave: keep this much spare time in each window
-# so that uneven network delay cannot squeeze one window's worth into a shorter span.
+# Spare time added to each window (clocks and counting at Telegram are not ours).
 WINDOW_MARGIN = 0.05
 # Calls that can be repeated safely even if the first attempt may have been processed.
 IDEMPOTENT_METHODS = frozenset(
@@ -138,6 +144,11 @@ def _complete(requests: list[list[float]], now: float) -> None:
 def is_transient(error: Exception, endpoint: str) -> bool:
     """Whether sending the same request again is both useful and safe."""
     if isinstance(error, BadRequest) or not isinstance(error, NetworkError):
+        return False
+    cause = error.__cause__
+    if cause is not None and not isinstance(cause, httpx.HTTPError | TelegramError):
+        # A local failure ("Unknown error in HTTP implementation"), e.g. a text that cannot
+        # be encoded: the same request would fail the same way.
         return False
     if isinstance(error, TimedOut):
         if isinstance(error.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout):
@@ -313,21 +324,25 @@ def _group_of(chat_id: object) -> int | str | None:
 class FairUpdateProcessor(BaseUpdateProcessor):
     """Separate concurrency lanes for chat updates and inline queries.
 
-    PTB's own semaphore (``max_concurrent_updates``) is sized so that it never binds before
-    the lanes do: chat updates wait only for the chat lane, whatever the inline traffic.
+    Inline queries run at most ``inline_lanes`` at a time.  Each user has at most one inline
+    query waiting for a lane: a newer one from the same user replaces it, and the older one
+    is skipped at once (clients send a query per keystroke; only the last one matters).  At
+    most ``inline_backlog`` users wait; beyond that new inline queries are dropped.  So
+    waiting inline queries stay few, and PTB's own semaphore (``max_concurrent_updates``,
+    sized above both lanes) never makes a chat update wait behind them.
     """
 
     def __init__(
-        self, chat_lanes: int = 64, inline_lanes: int = 4, inline_backlog: int = 256
+        self, chat_lanes: int = 64, inline_lanes: int = 16, inline_backlog: int = 256
     ) -> None:
         super().__init__(chat_lanes + inline_lanes + inline_backlog + 1)
         self.chat_lanes = chat_lanes
         self.inline_lanes = inline_lanes
         self.inline_backlog = inline_backlog
         self._chat = asyncio.Semaphore(chat_lanes)
-        self._inline = asyncio.Semaphore(inline_lanes)
-        self._inline_waiting = 0
-        self._latest_inline: dict[int, int] = {}
+        self._inline_running = 0
+        self._inline_queue: deque[tuple[int, asyncio.Future[bool]]] = deque()
+        self._inline_waiting: dict[int, asyncio.Future[bool]] = {}  # user -> ticket
         self.inline_skipped = 0  # superseded or over the backlog, for tests and logs
 
     async def initialize(self) -> None:
@@ -342,24 +357,49 @@ class FairUpdateProcessor(BaseUpdateProcessor):
                 await coroutine
             return
         user = update.inline_query.from_user.id
-        self._latest_inline[user] = query_id = update.update_id
-        if self._inline_waiting >= self.inline_backlog:
+        older = self._inline_waiting.pop(user, None)
+        if older is not None and not older.done():
+            older.set_result(False)  # the user has typed on since
+        if len(self._inline_waiting) >= self.inline_backlog:
             self._skip(coroutine)
             return
-        self._inline_waiting += 1
+        ticket: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._inline_waiting[user] = ticket
+        self._inline_queue.append((user, ticket))
+        self._dispatch_inline()
         try:
-            await self._inline.acquire()
-        finally:
-            self._inline_waiting -= 1
+            go = await ticket
+        except asyncio.CancelledError:
+            if ticket.done() and not ticket.cancelled() and ticket.result():
+                self._inline_done()
+            elif self._inline_waiting.get(user) is ticket:
+                del self._inline_waiting[user]
+            self._skip(coroutine)
+            raise
+        if not go:
+            self._skip(coroutine)
+            return
         try:
-            if self._latest_inline.get(user) != query_id:
-                self._skip(coroutine)  # the user has typed on since
-                return
             await coroutine
         finally:
-            self._inline.release()
-            if self._latest_inline.get(user) == query_id:
-                del self._latest_inline[user]
+            self._inline_done()
+
+    def _dispatch_inline(self) -> None:
+        queue = self._inline_queue
+        while self._inline_running < self.inline_lanes and queue:
+            user, ticket = queue.popleft()
+            if ticket.done():
+                continue  # superseded
+            if self._inline_waiting.get(user) is ticket:
+                del self._inline_waiting[user]
+            self._inline_running += 1
+            ticket.set_result(True)
+        if len(queue) > 4 * (self.inline_backlog + 1):  # drop superseded tickets
+            self._inline_queue = deque(item for item in queue if not item[1].done())
+
+    def _inline_done(self) -> None:
+        self._inline_running -= 1
+        self._dispatch_inline()
 
     def _skip(self, coroutine: Awaitable[Any]) -> None:
         self.inline_skipped += 1
@@ -409,6 +449,8 @@ class TolerantUpdatesRequest(HTTPXRequest):
         if not isinstance(updates, list):
             return payload
         changed = False
+        if b"\\ud" in payload.lower():  # JSON escapes of UTF-16 surrogates (emoji have pairs)
+            updates, changed = scrub_surrogates(updates)
         for position, raw in enumerate(updates):
             problem = unparsable_update(raw)
             if problem is None:
@@ -428,10 +470,31 @@ class TolerantUpdatesRequest(HTTPXRequest):
         return json.dumps(body).encode("utf-8")
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def scrub_surrogates(value: Any) -> tuple[Any, bool]:
+    """``value`` with lone UTF-16 surrogates (valid JSON escapes, but not text: they cannot be
+    encoded again to answer) replaced by U+FFFD, and whether anything was replaced."""
+    if isinstance(value, str):
+        scrubbed = _LONE_SURROGATE.sub("\ufffd", value)
+        return scrubbed, scrubbed != value
+    if isinstance(value, list):
+        items = [scrub_surrogates(item) for item in value]
+        return [item for item, _ in items], any(changed for _, changed in items)
+    if isinstance(value, dict):
+        fields = {key: scrub_surrogates(item) for key, item in value.items()}
+        scrubbed_fields = {key: item for key, (item, _) in fields.items()}
+        return scrubbed_fields, any(changed for _, changed in fields.values())
+    return value, False
+
+
 def unparsable_update(raw: object) -> str | None:
     """Why python-telegram-bot cannot turn ``raw`` into an Update, or None if it can."""
     if not isinstance(raw, dict):
         return f"not an object ({type(raw).__name__})"
+    if not isinstance(raw.get("update_id"), int) or isinstance(raw.get("update_id"), bool):
+        return "update_id is missing or not an integer"
     try:
         Update.de_json(raw, None)
     except Exception as error:

@@ -356,10 +356,12 @@ class Retriever:
         """Find where a pasted phrase stands, tolerating quote style, case and small typos."""
         from rapidfuzz import fuzz
 
-        needle, _ = normalize_with_map(phrase)
+        # Fuzzy alignment costs grow with the phrase: a pasted wall of text is located by its
+        # opening, which is as specific as any quote needs to be.
+        needle = normalize_with_map(phrase)[0][:MAX_CITE_CHARS].rstrip()
         if len(needle) < 3:
             return Answer(phrase, False, reason="empty-query")
-        tokens = index_terms(phrase)
+        tokens = index_terms(needle)
         lexical = self.store.bm25.top(tokens, self.config.candidates) if tokens else []
         paragraph_rows = list(
             dict.fromkeys(self.store.passages[r].paragraph_row for r, _ in lexical)
@@ -405,6 +407,9 @@ class Retriever:
         """For a message that quotes or paraphrases the essay: a citation first, else a question."""
         answer = self.cite(text, k)
         return answer if answer.found else self.ask(text, k)
+
+
+MAX_CITE_CHARS = 600
 
 
 def _widen_to_words(text: str, begin: int, end: int) -> tuple[int, int]:

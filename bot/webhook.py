@@ -33,7 +33,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.config import ConfigError, Settings
-from bot.resilience import unparsable_update
+from bot.resilience import scrub_surrogates, unparsable_update
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +135,7 @@ class WebhookServer:
             data = await request.json()
         except ValueError:
             return web.Response(status=400, text="Body is not JSON")
+        data, _ = scrub_surrogates(data)
         problem = unparsable_update(data)
         if problem is not None:
             # Answering 4xx/5xx would make Telegram send it again and again; drop it instead.

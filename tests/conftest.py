@@ -20,15 +20,15 @@ from collections.abc import Iterator  # noqa: E402
 
 import pytest  # noqa: E402
 
-from tests.botapi.fixtures import TEST_TOKEN, botapi_spec, fake_botapi  # noqa: E402
+from tests.botapi.fixtures import botapi_spec, fake_botapi  # noqa: E402
+from tests.helpers.secrets import SECRETS  # noqa: E402
 
-__all__ = ["SECRETS", "botapi_spec", "fake_botapi", "no_secret_in_logs"]
+__all__ = ["botapi_spec", "fake_botapi", "no_secret_in_logs"]
 
 # -- the token never reaches a log record ------------------------------------------------------
-# Every secret a test uses (bot tokens, their secret halves, webhook secrets); tests may add
-# their own.  A session-wide handler on the root logger keeps every formatted record
-# (message and traceback); the session fails if any holds one of these.
-SECRETS: set[str] = {TEST_TOKEN, TEST_TOKEN.split(":", 1)[1]}
+# A session-wide handler on the root logger formats every record (message and traceback);
+# the session fails if any holds one of SECRETS (tests/helpers/secrets.py: the test token,
+# its secret half, and whatever secrets tests add).
 
 
 class _RecordingHandler(logging.Handler):
