@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -145,6 +146,7 @@ class Retriever:
         }
         self._documents = {d.doc_id: d for d in store.manifest.documents}
         self._window_cost = self._window_costs()
+        self._normalized: dict[int, str] = {}
 
     def _window_costs(self) -> NDArray[np.float32]:
         config = self.config
@@ -180,6 +182,15 @@ class Retriever:
     def by_id(self, passage_id: str) -> Hit | None:
         row = self.store.row_of_id.get(passage_id)
         return None if row is None else self.hit(row)
+
+    def _normalized_text(self, row: int) -> str:
+        # Only the folded text is kept (about the paragraph's size); the position map is
+        # recomputed for the few paragraphs that match.
+        cached = self._normalized.get(row)
+        if cached is None:
+            cached = normalize_with_map(self.store.paragraphs[row].text)[0]
+            self._normalized[row] = cached
+        return cached
 
     def first_window_id(self, paragraph_row: int) -> str:
         """The id that names a paragraph: its first one-sentence window."""
@@ -366,17 +377,24 @@ class Retriever:
         paragraph_rows = list(
             dict.fromkeys(self.store.passages[r].paragraph_row for r, _ in lexical)
         )
-        if not paragraph_rows:
-            paragraph_rows = list(range(min(len(self.store.paragraphs), 200)))
+        candidate_rows = set(paragraph_rows) or set(range(min(len(self.store.paragraphs), 200)))
+        # A verbatim fragment may be cut mid-word ("ling Worke"), which word matching misses:
+        # in a collection small enough, every paragraph is searched for it exactly; the fuzzy
+        # alignment, which costs more, runs on the word-matching candidates only.
+        if len(self.store.paragraphs) <= EXACT_CITE_SCAN_LIMIT:
+            scanned: Iterable[int] = range(len(self.store.paragraphs))
+        else:
+            scanned = sorted(candidate_rows)
         located: list[tuple[float, int, int, int]] = []
-        for paragraph_row in paragraph_rows:
-            text = self.store.paragraphs[paragraph_row].text
-            haystack, positions = normalize_with_map(text)
+        for paragraph_row in scanned:
+            haystack = self._normalized_text(paragraph_row)
             if not haystack:
                 continue
             found = haystack.find(needle)
             if found >= 0:
                 score, begin, end = 100.0, found, found + len(needle)
+            elif paragraph_row not in candidate_rows:
+                continue
             else:
                 alignment = fuzz.partial_ratio_alignment(needle, haystack)
                 if alignment is None:
@@ -384,6 +402,7 @@ class Retriever:
                 score, begin, end = alignment.score, alignment.dest_start, alignment.dest_end
                 begin, end = _widen_to_words(haystack, begin, end)
             if score >= self.config.cite_threshold and end > begin:
+                positions = normalize_with_map(self.store.paragraphs[paragraph_row].text)[1]
                 located.append((score, paragraph_row, positions[begin], positions[end - 1] + 1))
         located.sort(key=lambda item: (-item[0], item[1]))
         hits = [self._located_hit(row, begin, end, score) for score, row, begin, end in located[:k]]
@@ -410,6 +429,8 @@ class Retriever:
 
 
 MAX_CITE_CHARS = 600
+# Up to this many paragraphs, citation lookup also scans every paragraph for an exact match.
+EXACT_CITE_SCAN_LIMIT = 20_000
 
 
 def _widen_to_words(text: str, begin: int, end: int) -> tuple[int, int]:
