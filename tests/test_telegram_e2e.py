@@ -350,11 +350,6 @@ async def test_stickers_and_photos_get_a_hint_in_private(
 # -- reliability ------------------------------------------------------------------------------
 
 
-# AIORateLimiter reads RetryAfter.retry_after, which PTB 22.2+ warns about (PTB's own code).
-ignore_ptb_retry_after = pytest.mark.filterwarnings("ignore:Deprecated since version v22.2")
-
-
-@ignore_ptb_retry_after
 async def test_flood_wait_on_send_still_answers_exactly_once(
     fake_botapi: FakeBotApi, app: App, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -438,7 +433,6 @@ async def test_telegram_refusing_the_error_notice_is_only_logged(
     assert_clean(fake_botapi, caplog)
 
 
-@ignore_ptb_retry_after
 async def test_the_token_never_reaches_the_logs(
     fake_botapi: FakeBotApi, app: App, caplog: pytest.LogCaptureFixture
 ) -> None:
