@@ -25,6 +25,7 @@ import importlib
 import itertools
 import json
 import os
+import resource
 import signal
 import statistics
 import subprocess
@@ -37,12 +38,14 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.bench import (
     BenchError,
-    _table,
     child_environment,
     footnote_command,
     ratio,
     summarize,
+    table,
 )
+from bot.engine import Engine
+from bot.retrieval import Answer, Retriever
 
 if TYPE_CHECKING:
     from bot.bench import BenchOptions
@@ -178,6 +181,11 @@ def _bot_env(options: BenchOptions, index_dir: Path, server: Any) -> dict[str, s
     return env
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _all_answered(recorder: Recorder, chat_ids: Sequence[int]) -> Callable[[], bool]:
     return lambda: all(c in recorder.answered for c in chat_ids)
 
@@ -207,6 +215,8 @@ async def _bursts(
                 log.write(f"  {engine_name}: {chats} chats at once x {options.e2e_rounds}\n")
                 latencies: list[float] = []
                 rates: list[float] = []
+                spans: list[tuple[float, float]] = []
+                cpu_before = _cpu_seconds()
                 for round_no in range(options.e2e_rounds + 1):  # round 0 warms up
                     chat_ids = [ids() for _ in range(chats)]
                     updates = [server.private_message(c, next(cycle)) for c in chat_ids]
@@ -223,6 +233,7 @@ async def _bursts(
                     if round_no:
                         latencies.extend(times)
                         rates.append(chats / max(times))
+                        spans.append((available, available + max(times)))
                     # Telegram's 30 messages/s limit is a sliding window (bot/resilience.py):
                     # let it empty, so that one round's sends never throttle the next round.
                     await asyncio.sleep(ROUND_GAP)
@@ -234,14 +245,49 @@ async def _bursts(
                         "rounds": options.e2e_rounds,
                         "latency": summarize(latencies),
                         "answers_per_second": round(statistics.median(rates), 2),
+                        "spans": spans,
+                        # This process runs only the fake server (and its recorder) here.
+                        "server_cpu_ms_per_answer": round(
+                            (_cpu_seconds() - cpu_before) * 1000 / (chats * (len(spans) + 1)), 2
+                        ),
                     }
                 )
         finally:
             stdout = await bot.stop()
+        asks: list[tuple[float, float]] = []
         for line in stdout.splitlines():
             if line.startswith("@@engine-stats "):
                 stats[engine_name] = json.loads(line.split(" ", 1)[1])
+            elif line.startswith("@@engine-times "):
+                asks = [(float(a), float(b)) for a, b in json.loads(line.split(" ", 1)[1])]
+        for entry in results:
+            if entry["engine"] == engine_name and "spans" in entry:
+                entry["phases"] = _phases(entry.pop("spans"), asks)
     return results, stats
+
+
+def _phases(
+    spans: Sequence[tuple[float, float]], asks: Sequence[tuple[float, float]]
+) -> dict[str, float]:
+    """Where a burst's time goes, median over rounds (ms after the updates are available):
+    the first Engine.ask starting (getUpdates + dispatch), the last answer computed (model +
+    retrieval), the last sendMessage arriving (reply formatting + HTTP + the fake server).
+    Both processes read the same CLOCK_MONOTONIC through time.perf_counter()."""
+    first, ready, sent = [], [], []
+    for available, last in spans:
+        inside = [(a, b) for a, b in asks if available <= a <= last]
+        if not inside:
+            continue
+        first.append(min(a for a, _ in inside) - available)
+        ready.append(max(b for _, b in inside) - available)
+        sent.append(last - available)
+    if not first:
+        return {}
+    return {
+        "first_ask_ms": round(statistics.median(first) * 1000, 1),
+        "last_answer_ready_ms": round(statistics.median(ready) * 1000, 1),
+        "last_send_ms": round(statistics.median(sent) * 1000, 1),
+    }
 
 
 async def _first_answers(
@@ -327,10 +373,19 @@ def format_e2e(e2e: dict[str, Any], floor_ms: float | None = None) -> str:
                 f"{latency['p95_ms']:.1f}",
                 f"{run['answers_per_second']:.1f}",
                 f"{ratio(latency['p95_ms'], floor_ms):.2f}x" if floor_ms else "-",
+                *(
+                    f"{run.get('phases', {}).get(name, float('nan')):.0f}"
+                    for name in ("first_ask_ms", "last_answer_ready_ms", "last_send_ms")
+                ),
+                f"{run.get('server_cpu_ms_per_answer', float('nan')):.1f}",
             ]
         )
+    header = ["engine", "chats at once", "p50 ms", "p95 ms", "answers/s", "p95/floor"]
+    header += ["1st ask ms", "all answered ms", "all sent ms", "server CPU ms/answer"]
+    out.append(table(rows, header))
     out.append(
-        _table(rows, ["engine", "chats at once", "p50 ms", "p95 ms", "answers/s", "p95/floor"])
+        "(last three: median per burst, after the updates are available: the first "
+        "Engine.ask starting, the last answer computed, the last sendMessage received)"
     )
     first = e2e.get("first_answer")
     if first:
@@ -347,13 +402,27 @@ def format_e2e(e2e: dict[str, Any], floor_ms: float | None = None) -> str:
 # -- the bot child ---------------------------------------------------------------------------
 
 
+class TimedEngine(Engine):
+    """The Engine, noting when each question starts and ends (CLOCK_MONOTONIC)."""
+
+    def __init__(self, retriever: Retriever) -> None:
+        super().__init__(retriever)
+        self.times: list[tuple[float, float]] = []
+
+    async def ask(self, question: str, k: int = 4) -> Answer:
+        started = time.perf_counter()
+        try:
+            return await super().ask(question, k)
+        finally:
+            self.times.append((started, time.perf_counter()))
+
+
 def serve_child(argv: Sequence[str]) -> int:
     """What `footnote run` does (bot/serve.py), with the engine's knobs exposed."""
     import logging
     from dataclasses import replace
 
     from bot.config import load_settings
-    from bot.engine import Engine
     from bot.retrieval import open_retriever
     from bot.telegram_bot import ALLOWED_UPDATES, build_application
 
@@ -368,7 +437,7 @@ def serve_child(argv: Sequence[str]) -> int:
     settings = replace(load_settings(dotenv=None), user_rate_limit=0)
     retriever, _ = open_retriever(settings.corpus_dir, settings.index_dir, settings.model)
     retriever.embed(["warm-up"])
-    engine = Engine(retriever)
+    engine = TimedEngine(retriever)
     if args.batch_wait is not None:
         engine.batch_wait = args.batch_wait
     if args.max_batch is not None:
@@ -378,6 +447,7 @@ def serve_child(argv: Sequence[str]) -> int:
     application = build_application(settings, engine)
     application.run_polling(allowed_updates=ALLOWED_UPDATES)
     print("@@engine-stats " + json.dumps(vars(engine.stats)), flush=True)
+    print("@@engine-times " + json.dumps(engine.times), flush=True)
     return 0
 
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
-from bot.bench import BenchError, _table, summarize
+from bot.bench import BenchError, summarize, table
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -158,6 +158,18 @@ def _vocabulary(seed_words: Sequence[str], size: int, rng: np.random.Generator) 
     return words[:size] if len(words) > size else words
 
 
+def _english_words() -> list[str]:
+    """Whole words of the bundled model's WordPiece vocabulary (one token each, so synthetic
+    passages cost the model what English text of the same length costs); [] without it."""
+    try:
+        from bot.embedding import bundled_model_dir
+
+        lines = (bundled_model_dir() / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    except Exception:
+        return []
+    return [w for w in lines if len(w) > 1 and w.isascii() and w.isalpha()]
+
+
 def _windows(sentences: int) -> int:
     return 1 if sentences == 1 else 3 * sentences - 3
 
@@ -167,13 +179,14 @@ def synthetic_documents(passages: int, seed_text: str, seed: int = 0) -> list[Do
     import re
 
     from bot.corpus import Document, Paragraph, Section
+    from bot.sentences import split_sentences
 
     rng = np.random.default_rng(seed)
     frequency: dict[str, int] = {}
     for word in re.findall(r"[^\W\d_]+", seed_text):
         frequency[word.lower()] = frequency.get(word.lower(), 0) + 1
-    seeds = sorted(frequency, key=lambda w: -frequency[w])
-    expected_words = passages * 8  # about 2.6 passages per sentence, 20 words per sentence
+    seeds = sorted(frequency, key=lambda w: -frequency[w]) + _english_words()
+    expected_words = passages * 9  # about 2.6 passages per sentence, 24 words per sentence
     vocabulary = _vocabulary(seeds, max(len(seeds), int(30 * math.sqrt(expected_words))), rng)
     ranks = np.arange(1, len(vocabulary) + 1, dtype=np.float64)
     zipf = 1.0 / ranks**1.05
@@ -187,10 +200,21 @@ def synthetic_documents(passages: int, seed_text: str, seed: int = 0) -> list[Do
             sentences -= 1
         plans.append(sentences)
         remaining -= _windows(sentences)
-    lengths = rng.integers(8, 33, size=sum(plans))
-    draws = rng.choice(len(vocabulary), size=int(lengths.sum()), p=zipf)
-    position = 0
-    sentence_no = 0
+    cdf = np.cumsum(zipf)
+    # Every word drawn up front (24 per sentence on average, and some to spare for retries).
+    pool: list[str] = [
+        vocabulary[i] for i in np.searchsorted(cdf[:-1], rng.random(sum(plans) * 26 + 64))
+    ]
+    cursor = 0
+
+    def sentence(length: int) -> str:
+        nonlocal cursor
+        if cursor + length > len(pool):
+            cursor = 0
+        words = pool[cursor : cursor + length]
+        cursor += length
+        return words[0].capitalize() + " " + " ".join(words[1:]) + "."
+
     documents: list[Document] = []
     per_document, per_section = 200, 10
     for doc_no, first in enumerate(range(0, len(plans), per_document)):
@@ -205,14 +229,14 @@ def synthetic_documents(passages: int, seed_text: str, seed: int = 0) -> list[Do
             offset += len(heading) + 2
             paragraphs: list[Paragraph] = []
             for sentences in doc_plans[section_start : section_start + per_section]:
-                words_of: list[str] = []
-                for _ in range(sentences):
-                    length = int(lengths[sentence_no])
-                    words = [vocabulary[i] for i in draws[position : position + length]]
-                    position += length
-                    sentence_no += 1
-                    words_of.append(words[0].capitalize() + " " + " ".join(words[1:]) + ".")
-                body = " ".join(words_of)
+                lengths = rng.integers(10, 39, size=sentences)
+                body = " ".join(sentence(int(n)) for n in lengths)
+                for _ in range(10):  # a sentence ending in "mr." would not end there
+                    if len(split_sentences(body)) == sentences:
+                        break
+                    body = " ".join(sentence(int(n)) for n in lengths)
+                else:
+                    body = " ".join(f"The {n} matters." for n in range(sentences))
                 paragraphs.append(Paragraph(body, offset, offset + len(body)))
                 text_parts += [body, ""]
                 offset += len(body) + 2
@@ -473,8 +497,41 @@ def text_child(args: argparse.Namespace) -> dict[str, Any]:
                 timings["dense"].append(dense)
                 timings["answer"].append(answer)
     result.update({name: summarize(values) for name, values in timings.items()})
+    result["answer_profile"] = _profile_answers(retriever, questions, queries)
     result["peak_rss_gib"] = peak_rss_gib()
     return result
+
+
+def _profile_answers(
+    retriever: Any, questions: Sequence[str], queries: NDArray[np.float32]
+) -> list[dict[str, Any]]:
+    """Where the answer path spends its time: the costliest functions of one profiled round
+    (cumulative ms per question)."""
+    import cProfile
+    import pstats
+
+    from bot.reply import answer_reply
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for number, question in enumerate(questions):
+        vector = np.ascontiguousarray(queries[number % len(queries)], dtype=np.float32)
+        answer_reply(retriever.ask(question, 4, vector))
+    profiler.disable()
+    profile: Any = pstats.Stats(profiler)
+    rows = []
+    for (filename, line, function), (_, calls, _, cumulative, _) in profile.stats.items():
+        if "/bot/" not in filename and not function.startswith(("<built-in", "<method")):
+            continue
+        rows.append(
+            {
+                "function": f"{Path(filename).name}:{line}({function})",
+                "calls_per_question": round(calls / len(questions), 1),
+                "ms_per_question": round(cumulative * 1000 / len(questions), 3),
+            }
+        )
+    rows.sort(key=lambda r: -r["ms_per_question"])
+    return rows[:12]
 
 
 def embed_child(args: argparse.Namespace) -> dict[str, Any]:
@@ -503,6 +560,7 @@ def embed_child(args: argparse.Namespace) -> dict[str, Any]:
         "extrapolated": len(sample) < len(passages),
         "mean_chars": round(sum(len(p.text) for p in sample) / len(sample), 1),
         "model_load_seconds": round(loaded, 2),
+        "torch_threads": _torch_threads(),
         "seconds": round(seconds, 2),
         "passages_per_second": round(rate, 1),
         "estimated_seconds": {
@@ -510,6 +568,14 @@ def embed_child(args: argparse.Namespace) -> dict[str, Any]:
         },
         "peak_rss_gib": peak_rss_gib(),
     }
+
+
+def _torch_threads() -> int | None:
+    if "torch" not in sys.modules:
+        return None
+    import torch
+
+    return int(torch.get_num_threads())
 
 
 # -- the parent ------------------------------------------------------------------------------
@@ -525,7 +591,9 @@ def memory_ceiling_gib() -> float:
     return round(min(16.0, 0.75 * available / 1024**2), 1) if available else 16.0
 
 
-def run_child(kind: str, arguments: Sequence[str], log: TextIO) -> dict[str, Any]:
+def run_child(
+    kind: str, arguments: Sequence[str], log: TextIO, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Run `python -m bot.bench_scale KIND ...`; its result, or an error entry."""
     ceiling = memory_ceiling_gib()
     command = [sys.executable, "-m", "bot.bench_scale", kind, *arguments]
@@ -533,7 +601,9 @@ def run_child(kind: str, arguments: Sequence[str], log: TextIO) -> dict[str, Any
     peak = 0.0
     phase = "start"
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env
+        )
         reason = ""
         try:
             while process.poll() is None:
@@ -584,10 +654,14 @@ def run_scale(options: BenchOptions, questions: Sequence[str], log: TextIO) -> d
     corpus = str(options.corpus_dir.resolve())
     if options.embed_sample >= 0:
         log.write(f"scale: embedding throughput ({options.model}) ...\n")
+        env = dict(os.environ)
+        if options.torch_threads:
+            env["OMP_NUM_THREADS"] = str(options.torch_threads)
         results["embedding"] = run_child(
             "embed",
             ["--model", options.model, "--sample", str(options.embed_sample), "--corpus", corpus],
             log,
+            env,
         )
     with tempfile.TemporaryDirectory(prefix="footnote-scale-") as tmp:
         questions_file = Path(tmp) / "questions.json"
@@ -688,7 +762,7 @@ def format_scale(scale: dict[str, Any]) -> str:
                     ]
                 )
     out.append(
-        _table(
+        table(
             rows,
             [
                 "passages",
@@ -731,10 +805,15 @@ def format_scale(scale: dict[str, Any]) -> str:
                 f"{entry['answer']['p50_ms']:.2f}/{entry['answer']['p95_ms']:.2f}",
             ]
         )
+    largest = max(
+        (e for e in scale.get("text", []) if e.get("answer_profile")),
+        key=lambda e: int(e["size"]),
+        default=None,
+    )
     if text_rows:
         out.append("\nLoading and answering at scale (synthetic corpus; vector given):")
         out.append(
-            _table(
+            table(
                 text_rows,
                 [
                     "passages",
@@ -746,6 +825,17 @@ def format_scale(scale: dict[str, Any]) -> str:
                     "dense p50/p95",
                     "answer p50/p95",
                 ],
+            )
+        )
+    if largest is not None:
+        out.append(f"\nWhere the answer path's time goes at {largest['size']:,} passages:")
+        out.append(
+            table(
+                [
+                    [r["function"], r["calls_per_question"], r["ms_per_question"]]
+                    for r in largest["answer_profile"]
+                ],
+                ["function (cumulative)", "calls/question", "ms/question"],
             )
         )
     return "\n".join(out)

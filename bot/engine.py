@@ -53,8 +53,8 @@ def _single_threaded_search() -> None:
     """One OpenMP thread for FAISS in this worker thread (a per-thread setting in OpenMP).
 
     A single query gains nothing from FAISS's threads, and on a busy machine their barriers
-    made a flat search of 100k vectors 3-4x slower (docs/performance.md); concurrency comes
-    from answering several questions at once instead.
+    made a flat search of 30k-100k vectors 4-6x slower (docs/performance.md); concurrency
+    comes from answering several questions at once instead.
     """
     if getattr(_worker_state, "faiss_threads_set", False):
         return

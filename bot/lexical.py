@@ -109,6 +109,8 @@ class BM25:
             )
             df = len(rows)
             self.idf[term] = math.log(1 + (self.size - df + 0.5) / (df + 0.5))
+        # The rarest term's idf: what a query term the collection never uses is worth.
+        self.max_idf = max(self.idf.values(), default=1.0)
 
     def scores(self, query_tokens: list[str]) -> NDArray[np.float32]:
         scores = np.zeros(self.size, dtype=np.float32)
@@ -119,10 +121,14 @@ class BM25:
                 scores[rows] += self.idf[term] * weights
         return scores
 
-    def top(self, query_tokens: list[str], k: int) -> list[tuple[int, float]]:
+    def top(
+        self, query_tokens: list[str], k: int, scores: NDArray[np.float32] | None = None
+    ) -> list[tuple[int, float]]:
+        """The k best rows; pass `scores` when they were already computed for this query."""
         if not self.size:
             return []
-        scores = self.scores(query_tokens)
+        if scores is None:
+            scores = self.scores(query_tokens)
         k = min(k, self.size)
         best = np.argpartition(-scores, k - 1)[:k]
         ranked = sorted(best.tolist(), key=lambda row: -float(scores[row]))

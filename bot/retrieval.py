@@ -146,6 +146,14 @@ class Retriever:
         }
         self._documents = {d.doc_id: d for d in store.manifest.documents}
         self._window_cost = self._window_costs()
+        self._sections = tuple(
+            SectionRef(doc.doc_id, doc.title, number, section.title, section.paragraphs)
+            for doc in store.manifest.documents
+            for number, section in enumerate(doc.sections)
+        )
+        self._empty_section_terms = [
+            (section, set(tokenize(section.title))) for section in self._sections if section.empty
+        ]
         self._normalized: dict[int, str] = {}
 
     def _window_costs(self) -> NDArray[np.float32]:
@@ -207,11 +215,7 @@ class Retriever:
         return self.hit(best)
 
     def sections(self) -> list[SectionRef]:
-        return [
-            SectionRef(doc.doc_id, doc.title, number, section.title, section.paragraphs)
-            for doc in self.store.manifest.documents
-            for number, section in enumerate(doc.sections)
-        ]
+        return list(self._sections)
 
     def section_paragraphs(self, doc_id: str, section_no: int) -> list[ParagraphRecord]:
         return [
@@ -261,7 +265,9 @@ class Retriever:
         if use_dense and query_vector is not None:
             candidates.update(r for r, _ in store.search_dense(query_vector, config.candidates))
         if use_lexical:
-            candidates.update(r for r, _ in store.bm25.top(tokens, config.candidates))
+            candidates.update(
+                r for r, _ in store.bm25.top(tokens, config.candidates, scores=lexical_all)
+            )
         if not candidates:
             return []
         # Every window of a candidate's paragraph competes, so the quote can narrow to the
@@ -294,8 +300,7 @@ class Retriever:
         # The score of a typical passage holding every query term once: lexical evidence is
         # measured as a share of that, so unknown words ("weather", "Seoul") lower it.
         bm25 = self.store.bm25
-        unseen = max(bm25.idf.values(), default=1.0)
-        return sum(bm25.idf.get(t, unseen) for t in set(tokens)) * 1.0
+        return sum(bm25.idf.get(t, bm25.max_idf) for t in set(tokens))
 
     def _distinct(self, ranked: list[tuple[int, float]], k: int) -> list[Hit]:
         taken: dict[int, list[tuple[int, int]]] = {}
@@ -349,10 +354,7 @@ class Retriever:
     def _empty_section_named(self, tokens: list[str]) -> SectionRef | None:
         query_terms = set(tokens)
         idf = self.store.bm25.idf
-        for section in self.sections():
-            if not section.empty:
-                continue
-            terms = set(tokenize(section.title))
+        for section, terms in self._empty_section_terms:
             if not terms:
                 continue
             weight = {t: idf.get(t, 5.0) for t in terms}

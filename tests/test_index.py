@@ -544,7 +544,7 @@ def test_choose_faiss_type() -> None:
     assert kind == "ivf"
     assert params["nlist"] & (params["nlist"] - 1) == 0  # a power of two
     assert params["nprobe"] >= 8 and params["nprobe"] <= params["nlist"]
-    assert choose_faiss_type(1_000_000) == ("ivf", {"nlist": 4096, "nprobe": 64})
+    assert choose_faiss_type(1_000_000) == ("ivf", {"nlist": 2048, "nprobe": 64})
 
 
 def test_build_faiss_ivf_on_random_vectors() -> None:
@@ -569,7 +569,7 @@ def test_ivf_index_is_written_and_loaded(
     manifest = read_manifest(index_dir)
     assert manifest.faiss_type == "ivf"
     nlist, nprobe = manifest.faiss_params["nlist"], manifest.faiss_params["nprobe"]
-    assert (nlist, nprobe) == (32, 8)
+    assert (nlist, nprobe) == (16, 16)
     assert manifest.files["faiss"].startswith("faiss-")
     assert (index_dir / manifest.files["faiss"]).is_file()
 
