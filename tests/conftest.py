@@ -16,14 +16,56 @@ if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
 import logging  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
+from collections.abc import AsyncIterator, Iterator  # noqa: E402
 
 import pytest  # noqa: E402
+import pytest_asyncio  # noqa: E402
 
 from tests.botapi.fixtures import botapi_spec, fake_botapi  # noqa: E402
+from tests.botapi.server import FakeBotApi  # noqa: E402
+from tests.helpers.footnote_bot import (  # noqa: E402
+    App,
+    Essay,
+    assert_clean,
+    build_essay,
+    capture_logs,
+    footnote,
+)
 from tests.helpers.secrets import SECRETS  # noqa: E402
 
-__all__ = ["botapi_spec", "fake_botapi", "no_secret_in_logs"]
+__all__ = ["app", "bot_chats", "botapi_spec", "essay", "fake_botapi", "no_secret_in_logs"]
+
+
+# -- Footnote on the fake Bot API (modules may override `bot_chats`, or these fixtures) --------
+
+
+@pytest.fixture(scope="module")
+def essay(tmp_path_factory: pytest.TempPathFactory) -> Essay:
+    """The shipped essay indexed with the fake embedder, once per module."""
+    return build_essay(tmp_path_factory.mktemp("essay"))
+
+
+@pytest.fixture
+def bot_chats() -> list[tuple[int, str, str | None]]:
+    """Group chats (id, type, title) the fake server knows before the bot starts."""
+    return []
+
+
+@pytest_asyncio.fixture
+async def app(
+    fake_botapi: FakeBotApi,
+    essay: Essay,
+    caplog: pytest.LogCaptureFixture,
+    bot_chats: list[tuple[int, str, str | None]],
+) -> AsyncIterator[App]:
+    """The real application, polling the fake server; clean on the way out too."""
+    capture_logs(caplog)
+    for chat_id, kind, title in bot_chats:
+        fake_botapi.register_chat(chat_id, kind, title=title)
+    async with footnote(fake_botapi, essay) as application:
+        yield application
+    assert_clean(fake_botapi, caplog)  # shutting down must not misbehave either
+
 
 # -- the token never reaches a log record ------------------------------------------------------
 # A session-wide handler on the root logger formats every record (message and traceback);

@@ -4,11 +4,9 @@ answered politely."""
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from bot.telegram_bot import SOMETHING_WRONG, STALE_BUTTON
 from tests.botapi.server import Call, FakeBotApi, SentMessage
@@ -21,11 +19,8 @@ from tests.helpers.footnote_bot import (
     App,
     Essay,
     assert_clean,
-    build_essay,
     button_data,
-    capture_logs,
     exchange,
-    footnote,
     settle,
     the_reply,
 )
@@ -34,20 +29,9 @@ USER = 31337
 GROUP = -100888
 
 
-@pytest.fixture(scope="module")
-def essay(tmp_path_factory: pytest.TempPathFactory) -> Essay:
-    return build_essay(tmp_path_factory.mktemp("essay"))
-
-
-@pytest_asyncio.fixture
-async def app(
-    fake_botapi: FakeBotApi, essay: Essay, caplog: pytest.LogCaptureFixture
-) -> AsyncIterator[App]:
-    capture_logs(caplog)
-    fake_botapi.register_chat(GROUP, "group")
-    async with footnote(fake_botapi, essay) as application:
-        yield application
-    assert_clean(fake_botapi, caplog)
+@pytest.fixture
+def bot_chats() -> list[tuple[int, str, str | None]]:
+    return [(GROUP, "group", None)]
 
 
 async def send(server: FakeBotApi, app: App, text: str, chat: int = USER) -> SentMessage:

@@ -8,12 +8,10 @@ buttons and inline mode have their own files (tests/test_telegram_*.py).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from bot.config import Settings
 from bot.engine import Engine
@@ -48,21 +46,6 @@ from tests.helpers.footnote_bot import (
 )
 
 USER = 424242
-
-
-@pytest.fixture(scope="module")
-def essay(tmp_path_factory: pytest.TempPathFactory) -> Essay:
-    return build_essay(tmp_path_factory.mktemp("essay"))
-
-
-@pytest_asyncio.fixture
-async def app(
-    fake_botapi: FakeBotApi, essay: Essay, caplog: pytest.LogCaptureFixture
-) -> AsyncIterator[App]:
-    capture_logs(caplog)
-    async with footnote(fake_botapi, essay) as application:
-        yield application
-    assert_clean(fake_botapi, caplog)  # shutting down must not misbehave either
 
 
 async def say(server: FakeBotApi, app: App, text: str, chat_id: int = USER) -> SentMessage:

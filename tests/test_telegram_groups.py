@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import pytest_asyncio
 
 from tests.botapi.server import FakeBotApi, SentMessage
 from tests.helpers.footnote_bot import (
@@ -15,12 +12,8 @@ from tests.helpers.footnote_bot import (
     MISQUOTE,
     QUESTION,
     App,
-    Essay,
     assert_clean,
-    build_essay,
-    capture_logs,
     exchange,
-    footnote,
     the_reply,
 )
 
@@ -30,21 +23,9 @@ ALICE = 5001
 BOB = 5002
 
 
-@pytest.fixture(scope="module")
-def essay(tmp_path_factory: pytest.TempPathFactory) -> Essay:
-    return build_essay(tmp_path_factory.mktemp("essay"))
-
-
-@pytest_asyncio.fixture
-async def app(
-    fake_botapi: FakeBotApi, essay: Essay, caplog: pytest.LogCaptureFixture
-) -> AsyncIterator[App]:
-    capture_logs(caplog)
-    fake_botapi.register_chat(GROUP, "group", title="Readers")
-    fake_botapi.register_chat(SUPERGROUP, "supergroup", title="Big readers")
-    async with footnote(fake_botapi, essay) as application:
-        yield application
-    assert_clean(fake_botapi, caplog)
+@pytest.fixture
+def bot_chats() -> list[tuple[int, str, str | None]]:
+    return [(GROUP, "group", "Readers"), (SUPERGROUP, "supergroup", "Big readers")]
 
 
 async def answered(

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from bot.telegram_bot import INLINE_HELP, INLINE_RESULTS
 from tests.botapi.server import FakeBotApi
@@ -20,28 +18,12 @@ from tests.helpers.footnote_bot import (
     App,
     Essay,
     assert_clean,
-    build_essay,
     capture_logs,
     footnote,
     settle,
 )
 
 USER = 77001
-
-
-@pytest.fixture(scope="module")
-def essay(tmp_path_factory: pytest.TempPathFactory) -> Essay:
-    return build_essay(tmp_path_factory.mktemp("essay"))
-
-
-@pytest_asyncio.fixture
-async def app(
-    fake_botapi: FakeBotApi, essay: Essay, caplog: pytest.LogCaptureFixture
-) -> AsyncIterator[App]:
-    capture_logs(caplog)
-    async with footnote(fake_botapi, essay) as application:
-        yield application
-    assert_clean(fake_botapi, caplog)
 
 
 async def inline(server: FakeBotApi, app: App, query: str, user: int = USER) -> dict[str, Any]:
