@@ -6,8 +6,6 @@ bot.serve, PTB's own run_polling (post_init included), logging as bot.cli config
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import signal
 import sys
@@ -22,42 +20,11 @@ from tests.botapi.fixtures import TEST_TOKEN
 from tests.botapi.server import FakeBotApi
 from tests.helpers.essay import REPO, copy_essay
 from tests.helpers.footnote_bot import DOCUMENT, DUAL_TRACK, QUESTION
+from tests.helpers.ops import Process
 
 USER = 99001
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-
-
-class Process:
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.lines: list[str] = []
-        self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        assert self.process.stderr is not None
-        async for raw in self.process.stderr:
-            self.lines.append(raw.decode("utf-8", "replace"))
-
-    @property
-    def log(self) -> str:
-        return "".join(self.lines)
-
-    async def wait_for_log(self, text: str, timeout: float = 15.0) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while text not in self.log:
-            if self.process.returncode is not None:
-                raise AssertionError(f"process exited {self.process.returncode}:\n{self.log}")
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"{text!r} not logged:\n{self.log}")
-            await asyncio.sleep(0.05)
-
-    async def stop(self, sig: int = signal.SIGINT, timeout: float = 15.0) -> int:
-        if self.process.returncode is None:
-            self.process.send_signal(sig)
-        code = await asyncio.wait_for(self.process.wait(), timeout)
-        await self._reader
-        return code
 
 
 @pytest_asyncio.fixture
@@ -73,25 +40,11 @@ async def footnote_process(fake_botapi: FakeBotApi, tmp_path: Path) -> AsyncIter
         "FOOTNOTE_MODEL": "fake:hashing",
         "FOOTNOTE_LOG_LEVEL": "DEBUG",  # the most talkative setting must not leak the token
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,  # no .env here
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    running = Process(process)
+    running = await Process.start([sys.executable, "-m", "bot", "run"], env, cwd=tmp_path)
     try:
         yield running
     finally:
-        if process.returncode is None:
-            process.kill()
-            with contextlib.suppress(Exception):
-                await process.wait()
-                await running._reader
+        await running.kill()
 
 
 async def test_footnote_run_serves_reloads_and_stops_cleanly(

@@ -17,13 +17,13 @@ from typing import Any
 
 from telegram.ext import Application, ApplicationBuilder
 
-from bot.config import Settings
 from bot.engine import Engine
 from bot.retrieval import Retriever, open_retriever
 from bot.telegram_bot import ALLOWED_UPDATES, build_application
 from tests.botapi.fixtures import TEST_TOKEN
 from tests.botapi.server import FakeBotApi
 from tests.helpers.essay import REPO, copy_essay
+from tests.helpers.footnote_bot import settings_for
 
 App = Application[Any, Any, Any, Any, Any, Any]
 # Questions the fake hashing embedder answers from the essay.
@@ -40,18 +40,6 @@ def essay_index(root: Path) -> Retriever:
     """A copy of the shipped essay in root/corpus, indexed (fake embedder) in root/index."""
     retriever, _ = open_retriever(copy_essay(root / "corpus"), root / "index", "fake:hashing")
     return retriever
-
-
-def settings_for(server: FakeBotApi, root: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "corpus_dir": root / "corpus",
-        "index_dir": root / "index",
-        "model": "fake:hashing",
-        "telegram_token": TEST_TOKEN,
-        "telegram_base_url": server.base_url.removesuffix("/bot"),
-    }
-    values.update(overrides)
-    return Settings(**values)
 
 
 def build(
