@@ -17,9 +17,9 @@ from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
-    from bot.index import BuildReport
-    from bot.reply import Reply
-    from bot.retrieval import Answer, Retriever
+    from bot.index.store import BuildReport
+    from bot.render.reply import Reply
+    from bot.search.retrieval import Answer, Retriever
 
 EXIT_ERROR = 1
 
@@ -29,10 +29,10 @@ class CliError(Exception):
 
 
 def _domain_errors() -> tuple[type[BaseException], ...]:
-    from bot.corpus import CorpusError
-    from bot.embedding import ModelError
-    from bot.evaluation import EvalSetError
-    from bot.index import IndexProblem
+    from bot.corpus.reader import CorpusError
+    from bot.evals.evaluation import EvalSetError
+    from bot.index.embedding import ModelError
+    from bot.index.store import IndexProblem
 
     return (ConfigError, CorpusError, IndexProblem, ModelError, EvalSetError, CliError)
 
@@ -58,7 +58,7 @@ def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None] | None, Cal
 
 
 def _open(settings: Settings, quiet: bool = False) -> tuple[Retriever, BuildReport]:
-    from bot.retrieval import open_retriever
+    from bot.search.retrieval import open_retriever
 
     progress, close = _progress_bar(not quiet and sys.stderr.isatty())
     try:
@@ -86,8 +86,8 @@ def _build_summary(report: BuildReport) -> str:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.embedding import make_embedder
-    from bot.index import build_index
+    from bot.index.embedding import make_embedder
+    from bot.index.store import build_index
 
     progress, close = _progress_bar(not args.quiet)
     try:
@@ -132,7 +132,7 @@ def _print_answer(answer: Answer, as_json: bool, out: TextIO) -> None:
     if as_json:
         out.write(json.dumps(answer_json(answer), ensure_ascii=False) + "\n")
         return
-    from bot.reply import answer_reply, format_hit
+    from bot.render.reply import answer_reply, format_hit
 
     out.write(f"Q: {answer.query}\n")
     shown = answer.hits if answer.found else ()
@@ -164,7 +164,7 @@ def cmd_cite(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sections(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.reply import section_label
+    from bot.render.reply import section_label
 
     retriever, _ = _open(settings, quiet=args.json)
     manifest = retriever.store.manifest
@@ -202,11 +202,12 @@ def cmd_sections(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.evaluation import calibrate_threshold, evaluate, load_eval_set
-    from bot.retrieval import RetrievalConfig, Retriever
+    from bot.evals import KOREAN_CRISIS_QUESTIONS
+    from bot.evals.evaluation import calibrate_threshold, evaluate, load_eval_set
+    from bot.search.retrieval import RetrievalConfig, Retriever
 
     retriever, _ = _open(settings, quiet=True)
-    eval_set = load_eval_set(Path(args.questions))
+    eval_set = load_eval_set(Path(args.questions) if args.questions else KOREAN_CRISIS_QUESTIONS)
     modes = ["hybrid", "dense", "lexical"] if args.mode == "all" else [args.mode]
     for mode in modes:
         config = RetrievalConfig(mode=mode)
@@ -250,7 +251,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError(
             "webhook mode needs a secret token: set FOOTNOTE_WEBHOOK_SECRET or pass --secret"
         )
-    from bot.serve import serve
+    from bot.telegram.serve import serve
 
     serve(settings, webhook_url=args.webhook)
     return 0
@@ -268,7 +269,7 @@ def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.bench import BenchError, main, options_from_args
+    from bot.bench.core import BenchError, main, options_from_args
 
     try:
         options = options_from_args(args, settings.corpus_dir, settings.index_dir, settings.model)
@@ -287,7 +288,7 @@ def _add_bench_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     bench.add_argument("--json", action="store_true", help="print one JSON summary")
     bench.add_argument("--out", metavar="FILE", help="also write the JSON summary to FILE")
     bench.add_argument("--model", help="embedding model (default $FOOTNOTE_MODEL); fake:hashing")
-    bench.add_argument("--questions", default="tests/data/eval_korean_crisis.json", metavar="FILE")
+    bench.add_argument("--questions", default=None, metavar="FILE")
     bench.add_argument("--rounds", type=int, default=5, help="timed rounds (default 5)")
     bench.add_argument("--warmup", type=int, default=1, help="warm-up rounds (default 1)")
     bench.add_argument("--burst", type=int, default=20, help="questions at once (default 20)")
@@ -342,7 +343,7 @@ CHAT_HELP = """Type a question, or paste a phrase to find where it stands.
 
 def render_terminal(html_text: str | Reply, out: TextIO, buttons: bool = True) -> str:
     """Show a Telegram reply in a terminal: quotes indented, bold kept when the terminal can."""
-    from bot.reply import Reply
+    from bot.render.reply import Reply
 
     reply = html_text if isinstance(html_text, Reply) else Reply(html_text)
     color = getattr(out, "isatty", lambda: False)() and not os.environ.get("NO_COLOR")
@@ -352,7 +353,7 @@ def render_terminal(html_text: str | Reply, out: TextIO, buttons: bool = True) -
     text = re.sub(
         r"</?(b|strong)>", lambda m: bold_off if m.group().startswith("</") else bold_on, text
     )
-    from bot.reply import plain_text
+    from bot.render.reply import plain_text
 
     text = plain_text(text)
     if buttons and reply.buttons:
@@ -366,8 +367,8 @@ def _indent_quote(match: re.Match[str]) -> str:
 
 
 def chat_loop(retriever: Retriever, stdin: TextIO, out: TextIO) -> int:
-    from bot.callbacks import CallbackDataError, decode
-    from bot.reply import about_reply, answer_reply, render_press, toc_reply
+    from bot.render.callbacks import CallbackDataError, decode
+    from bot.render.reply import about_reply, answer_reply, render_press, toc_reply
 
     interactive = stdin.isatty()
     out.write("Footnote — ask about the essay. /help for commands, /quit to leave.\n")
@@ -489,7 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
         "eval", parents=[common], help="measure retrieval quality on a question file"
     )
     evaluate.add_argument(
-        "--questions", default="tests/data/eval_korean_crisis.json", metavar="FILE"
+        "--questions", default=None, metavar="FILE"
     )
     evaluate.add_argument("--mode", choices=["hybrid", "dense", "lexical", "all"], default="all")
     evaluate.add_argument("--json", action="store_true", help="one JSON summary per mode")

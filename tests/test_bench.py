@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.bench import BenchError, heavy_imports, percentile, summarize
+from bot.bench.core import BenchError, heavy_imports, percentile, summarize
 from bot.cli import main
 from bot.config import DEFAULT_MODEL
-from bot.embedding import HashingEmbedder
-from bot.engine import Engine
-from bot.index import EXACT_SEARCH_LIMIT, build_index, choose_faiss_type
-from bot.retrieval import Retriever, open_retriever
+from bot.index.embedding import HashingEmbedder
+from bot.index.store import EXACT_SEARCH_LIMIT, build_index, choose_faiss_type
+from bot.search.engine import Engine
+from bot.search.retrieval import Retriever, open_retriever
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
@@ -269,7 +269,7 @@ async def test_engine_cancelled_question_does_not_cancel_the_shared_one(
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 def test_peak_rss_reset() -> None:
-    from bot.bench_scale import peak_rss_gib, reset_peak_rss, rss_gib
+    from bot.bench.scale import peak_rss_gib, reset_peak_rss, rss_gib
 
     reset_peak_rss()
     assert peak_rss_gib() >= rss_gib() > 0

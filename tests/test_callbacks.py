@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.callbacks import (
+from bot.render.callbacks import (
     MAX_CALLBACK_BYTES,
     MAX_RESULTS,
     MAX_SECTION_NO,

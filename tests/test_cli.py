@@ -151,7 +151,7 @@ def test_start_without_token_runs_the_chat(
 
 
 def test_eval_runs_every_mode(dirs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    questions = REPO / "tests" / "data" / "eval_korean_crisis.json"
+    questions = REPO / "bot" / "evals" / "korean_crisis.json"
     code, out, _ = run(capsys, "eval", "--questions", str(questions), "--json", "--calibrate")
     assert code == 0
     modes = [json.loads(line)["mode"] for line in out.strip().splitlines()]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-import bot.corpus as corpus_module
-from bot.corpus import (
+import bot.corpus.reader as corpus_module
+from bot.corpus.reader import (
     SUPPORTED_SUFFIXES,
     CorpusError,
     CorpusProblem,
@@ -16,7 +16,7 @@ from bot.corpus import (
     read_corpus,
     read_document,
 )
-from bot.sentences import split_sentences
+from bot.index.sentences import split_sentences
 
 REPO = Path(__file__).resolve().parent.parent
 ESSAY = REPO / "corpus" / "4-ways-out-of-the-korean-crisis.txt"

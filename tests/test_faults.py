@@ -1,7 +1,7 @@
 """Faults: the Bot API answers 429, 500s, slowly, not at all, or goes away for 10 s.
 
 The bot recovers by itself, answers everything afterwards, and never answers twice.
-The first part checks the retry and flood-limit rules of bot.resilience on a virtual clock;
+The first part checks the retry and flood-limit rules of bot.telegram.resilience on a virtual clock;
 the second runs the real application against the fake Bot API with faults injected.
 """
 
@@ -21,9 +21,9 @@ import pytest_asyncio
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ApplicationBuilder
 
-from bot.resilience import ResilientRateLimiter, SlidingWindow, is_transient
-from bot.retrieval import Retriever
-from bot.telegram_bot import SOMETHING_WRONG
+from bot.search.retrieval import Retriever
+from bot.telegram.app import SOMETHING_WRONG
+from bot.telegram.resilience import ResilientRateLimiter, SlidingWindow, is_transient
 from tests.botapi.fixtures import application_builder
 from tests.botapi.server import FakeBotApi
 from tests.helpers.ops import QUESTIONS, build, duplicates, essay_index, handled, running
@@ -312,7 +312,11 @@ async def test_ten_second_outage(
         r for r in caplog.records if r.name == "telegram.ext.Updater" and r.levelno >= logging.ERROR
     ]
     assert 1 <= len(polls) <= 12, len(polls)  # backing off, not spinning
-    resends = [r for r in caplog.records if r.name == "bot.resilience" and "retrying" in r.message]
+    resends = [
+        r
+        for r in caplog.records
+        if r.name == "bot.telegram.resilience" and "retrying" in r.message
+    ]
     assert resends, "the send cut off by the outage was retried"
     print(
         f"\noutage: down {back_at - down_at:.1f}s; {total} questions, "

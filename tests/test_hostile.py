@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import pytest_asyncio
 
-from bot.telegram_bot import RATE_LIMITED, SOMETHING_WRONG, STALE_BUTTON
+from bot.telegram.app import RATE_LIMITED, SOMETHING_WRONG, STALE_BUTTON
 from tests.botapi.server import FakeBotApi
 from tests.helpers.essay import EXTRA_ESSAY, write_text
 from tests.helpers.ops import QUESTIONS, App, build, essay_index, handled, running
@@ -332,7 +332,7 @@ async def test_failed_rebuild_keeps_the_previous_index(
     def disk_full(*args: Any, **kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(np, "save", disk_full)  # the module bot.index writes with
+    monkeypatch.setattr(np, "save", disk_full)  # the module bot.index.store writes with
     report = await reload_as_admin(fake_botapi, app)
     assert report.startswith("Reload failed: cannot write the index in"), report
     assert "No space left on device" in report

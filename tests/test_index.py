@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-import bot.index as index_module
-from bot.corpus import CorpusError
-from bot.embedding import HashingEmbedder
-from bot.index import (
+import bot.index.store as index_module
+from bot.corpus.reader import CorpusError
+from bot.index.embedding import HashingEmbedder
+from bot.index.store import (
     EXACT_SEARCH_LIMIT,
     FORMAT_VERSION,
     MANIFEST,
@@ -34,7 +34,7 @@ from bot.index import (
     open_index,
     read_manifest,
 )
-from bot.retrieval import Retriever
+from bot.search.retrieval import Retriever
 from tests.helpers.essay import (
     EMPTY_SECTION,
     ESSAY,

@@ -17,13 +17,13 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-import bot.retrieval
+import bot.search.retrieval
 from bot.config import Settings, load_settings
-from bot.embedding import HashingEmbedder
+from bot.index.embedding import HashingEmbedder
 from bot.redaction import REDACTED
-from bot.retrieval import Retriever
-from bot.telegram_bot import INLINE_DEBOUNCE, RATE_LIMITED
-from bot.webhook import SECRET_HEADER, WebhookServer
+from bot.search.retrieval import Retriever
+from bot.telegram.app import INLINE_DEBOUNCE, RATE_LIMITED
+from bot.telegram.webhook import SECRET_HEADER, WebhookServer
 from tests.botapi.fixtures import TEST_TOKEN
 from tests.botapi.server import FakeBotApi
 from tests.helpers.essay import EXTRA_ESSAY, write_text
@@ -178,7 +178,9 @@ async def test_reload_rebuilds_in_the_background_for_admins_only(
         assert refusal.text == "Only the bot's administrators can reload the index."
 
         write_text(tmp_path / "corpus" / "patience.txt", EXTRA_ESSAY)
-        monkeypatch.setattr(bot.retrieval, "make_embedder", lambda model: SlowBuildEmbedder())
+        monkeypatch.setattr(
+            bot.search.retrieval, "make_embedder", lambda model: SlowBuildEmbedder()
+        )
         server.push_update(server.private_message(ADMIN, "/reload"))
         await server.wait_for(lambda s: len(s.sent_messages(ADMIN)) == 1, timeout=5)
         started = time.monotonic()
@@ -202,7 +204,7 @@ async def test_reload_rebuilds_in_the_background_for_admins_only(
 async def test_sighup_reloads_in_process(
     fake_botapi: FakeBotApi, essay: Retriever, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.telegram_bot")
+    caplog.set_level(logging.INFO, logger="bot.telegram.app")
     application = build(fake_botapi, essay, tmp_path)
     application.bot_data["reload_on_sighup"] = True
     async with running(application):

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.corpus import Document, read_document
-from bot.passages import (
+from bot.corpus.reader import Document, read_document
+from bot.index.passages import (
     MAX_WINDOW,
     ParagraphRecord,
     Passage,

@@ -10,7 +10,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from bot.callbacks import (
+from bot.index.passages import ParagraphRecord, Passage
+from bot.index.sentences import split_sentences
+from bot.index.store import DocumentInfo, SectionInfo
+from bot.render.callbacks import (
     MAX_CALLBACK_BYTES,
     CallbackDataError,
     Results,
@@ -20,9 +23,7 @@ from bot.callbacks import (
     encode_section,
     encode_section_of,
 )
-from bot.index import DocumentInfo, SectionInfo
-from bot.passages import ParagraphRecord, Passage
-from bot.reply import (
+from bot.render.reply import (
     Reply,
     answer_reply,
     escape,
@@ -32,9 +33,8 @@ from bot.reply import (
     section_reply,
     toc_reply,
 )
-from bot.retrieval import Answer, Hit, Retriever, SectionRef, normalize_with_map
-from bot.sentences import split_sentences
-from bot.telegram_bot import help_text
+from bot.search.retrieval import Answer, Hit, Retriever, SectionRef, normalize_with_map
+from bot.telegram.app import help_text
 from tests.botapi.limits import check_reply_markup, check_text
 from tests.botapi.telegram_html import parse_telegram_html, utf16_len
 from tests.helpers.ops import essay_index
@@ -292,7 +292,7 @@ def test_encoded_data_fits_and_round_trips(
 
 
 def encode_again(press: object) -> str:
-    from bot.callbacks import ShowParagraph, ShowResult, ShowSection, ShowSectionOf
+    from bot.render.callbacks import ShowParagraph, ShowResult, ShowSection, ShowSectionOf
 
     if isinstance(press, ShowResult):
         return encode_results(press.results, press.position)

@@ -18,10 +18,10 @@ pytest.importorskip(
 )
 
 from bot.config import DEFAULT_MODEL
-from bot.embedding import Embedder, make_embedder
-from bot.evaluation import EvalReport, EvalSet, evaluate, load_eval_set
-from bot.index import IndexStore, build_index, load_index
-from bot.retrieval import RetrievalConfig, Retriever
+from bot.evals.evaluation import EvalReport, EvalSet, evaluate, load_eval_set
+from bot.index.embedding import Embedder, make_embedder
+from bot.index.store import IndexStore, build_index, load_index
+from bot.search.retrieval import RetrievalConfig, Retriever
 from tests.helpers.essay import EVAL_SET, copy_essay
 
 pytestmark = pytest.mark.model
@@ -141,7 +141,7 @@ def test_mode_comparison(
         for key, value in report.summary().items():
             record_property(f"{mode}.{key}", value)
     with capsys.disabled():
-        print("\n\nRetrieval quality on tests/data/eval_korean_crisis.json:")
+        print("\n\nRetrieval quality on bot/evals/korean_crisis.json:")
         print("\n".join(rows))
     # The fused ranking is the point of hybrid retrieval: it must beat both signals alone.
     hybrid = reports["hybrid"].top1_accuracy

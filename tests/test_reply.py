@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.callbacks import (
+from bot.render.callbacks import (
     MAX_CALLBACK_BYTES,
     ShowParagraph,
     ShowResult,
@@ -21,7 +21,7 @@ from bot.callbacks import (
     decode,
     doc_key,
 )
-from bot.reply import (
+from bot.render.reply import (
     MAX_INLINE_DESCRIPTION,
     MAX_MESSAGE,
     Reply,
@@ -38,7 +38,7 @@ from bot.reply import (
     toc_reply,
     utf16_len,
 )
-from bot.retrieval import Answer, Hit, Retriever, SectionRef, open_retriever
+from bot.search.retrieval import Answer, Hit, Retriever, SectionRef, open_retriever
 from tests.botapi.telegram_html import parse_telegram_html
 from tests.helpers.essay import write_text
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from bot.embedding import HashingEmbedder
-from bot.index import build_index, load_index
-from bot.retrieval import Answer, RetrievalConfig, Retriever, normalize_with_map
+from bot.index.embedding import HashingEmbedder
+from bot.index.store import build_index, load_index
+from bot.search.retrieval import Answer, RetrievalConfig, Retriever, normalize_with_map
 from tests.helpers.essay import EMPTY_SECTION, ESSAY_ID, SECTION_TITLES, copy_essay
 
 COLLAPSE_SENTENCE = (

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from bot.sentences import split_sentences
+from bot.index.sentences import split_sentences
 
 
 def sentences(text: str) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.telegram_bot import SOMETHING_WRONG, STALE_BUTTON
+from bot.telegram.app import SOMETHING_WRONG, STALE_BUTTON
 from tests.botapi.server import Call, FakeBotApi, SentMessage
 from tests.helpers.footnote_bot import (
     DOCUMENT,

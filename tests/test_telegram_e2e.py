@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.engine import Engine
-from bot.telegram_bot import (
+from bot.search.engine import Engine
+from bot.telegram.app import (
     ALLOWED_UPDATES,
     COMMANDS,
     RATE_LIMITED,

@@ -1,7 +1,7 @@
 """`footnote run` as a real process: long polling against the fake Bot API, SIGHUP, SIGINT.
 
 The deployment path end to end: settings from the environment, the index built on start,
-bot.serve, PTB's own run_polling (post_init included), logging as bot.cli configures it.
+bot.telegram.serve, PTB's own run_polling (post_init included), logging as bot.cli configures it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.telegram_bot import ALLOWED_UPDATES, COMMANDS
+from bot.telegram.app import ALLOWED_UPDATES, COMMANDS
 from tests.botapi.fixtures import TEST_TOKEN
 from tests.botapi.server import FakeBotApi
 from tests.helpers.essay import REPO, copy_essay

@@ -9,7 +9,7 @@ REPO = Path(__file__).resolve().parents[2]
 ESSAY = REPO / "corpus" / "4-ways-out-of-the-korean-crisis.txt"
 ESSAY_ID = ESSAY.stem
 SAMPLES = REPO / "tests" / "data" / "corpus_samples"
-EVAL_SET = REPO / "tests" / "data" / "eval_korean_crisis.json"
+EVAL_SET = REPO / "bot" / "evals" / "korean_crisis.json"
 
 EMPTY_SECTION = "Cooperation Spiral Solution"
 SECTION_TITLES = ("", "China’s Dual Track Solution", EMPTY_SECTION)

@@ -18,9 +18,9 @@ import pytest
 from telegram.ext import Application
 
 from bot.config import Settings
-from bot.engine import Engine
-from bot.retrieval import Retriever, open_retriever
-from bot.telegram_bot import ALLOWED_UPDATES, build_application
+from bot.search.engine import Engine
+from bot.search.retrieval import Retriever, open_retriever
+from bot.telegram.app import ALLOWED_UPDATES, build_application
 from tests.botapi.fixtures import TEST_TOKEN
 from tests.botapi.server import FakeBotApi, SentMessage
 from tests.helpers.essay import copy_essay

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import bot.index
-from bot.embedding import HashingEmbedder
+import bot.index.store
+from bot.index.embedding import HashingEmbedder
 
 STALL_SECONDS = 60.0  # far longer than any test waits: the test kills us first
 
@@ -50,29 +50,29 @@ def _stall(marker: Path, what: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     corpus, index, marker_name, stage = (argv if argv is not None else sys.argv[1:])[:4]
     marker = Path(marker_name)
-    bot.index.EMBED_BATCH = 4  # many batches, so "mid-embedding" is a real point in time
+    bot.index.store.EMBED_BATCH = 4  # many batches, so "mid-embedding" is a real point in time
     if stage == "write":
-        write_jsonl = bot.index._write_jsonl
+        write_jsonl = bot.index.store._write_jsonl
 
         def slow_write_jsonl(path: Path, rows: list[Any]) -> None:
             write_jsonl(path, rows)
             if path.name.startswith("passages-"):
                 _stall(marker, f"wrote {path}")
 
-        bot.index._write_jsonl = slow_write_jsonl
+        bot.index.store._write_jsonl = slow_write_jsonl
     elif stage == "swap":
         replace = os.replace
 
         def slow_replace(src: Any, dst: Any, **kwargs: Any) -> None:
-            if Path(dst).name == bot.index.MANIFEST:
+            if Path(dst).name == bot.index.store.MANIFEST:
                 _stall(marker, "about to swap the manifest")
             replace(src, dst, **kwargs)
 
-        setattr(os, "replace", slow_replace)  # noqa: B010 - the os module bot.index uses
+        setattr(os, "replace", slow_replace)  # noqa: B010 - the os module bot.index.store uses
     elif stage != "embed":
         raise SystemExit(f"unknown stage {stage!r}")
     embedder = SlowEmbedder(marker, stall=stage == "embed")
-    bot.index.build_index(Path(corpus), Path(index), embedder, force=True)
+    bot.index.store.build_index(Path(corpus), Path(index), embedder, force=True)
     marker.write_text("finished", encoding="utf-8")
 
 

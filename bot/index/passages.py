@@ -7,8 +7,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.corpus import Document
-from bot.sentences import split_sentences
+from bot.corpus.reader import Document
+from bot.index.sentences import split_sentences
 
 MAX_WINDOW = 3
 # Bump when the way passages are cut changes, so existing indexes are rebuilt.

@@ -36,13 +36,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
-from bot.bench import BenchError, summarize, table
+from bot.bench.core import BenchError, summarize, table
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from bot.bench import BenchOptions
-    from bot.corpus import Document
+    from bot.bench.core import BenchOptions
+    from bot.corpus.reader import Document
 
 DIMENSION = 384  # all-MiniLM-L6-v2
 CENTROIDS = 4096
@@ -162,7 +162,7 @@ def _english_words() -> list[str]:
     """Whole words of the bundled model's WordPiece vocabulary (one token each, so synthetic
     passages cost the model what English text of the same length costs); [] without it."""
     try:
-        from bot.embedding import bundled_model_dir
+        from bot.index.embedding import bundled_model_dir
 
         lines = (bundled_model_dir() / "vocab.txt").read_text(encoding="utf-8").splitlines()
     except Exception:
@@ -178,8 +178,8 @@ def synthetic_documents(passages: int, seed_text: str, seed: int = 0) -> list[Do
     """Documents that cut into exactly `passages` passages (sentence windows)."""
     import re
 
-    from bot.corpus import Document, Paragraph, Section
-    from bot.sentences import split_sentences
+    from bot.corpus.reader import Document, Paragraph, Section
+    from bot.index.sentences import split_sentences
 
     rng = np.random.default_rng(seed)
     frequency: dict[str, int] = {}
@@ -288,7 +288,7 @@ def _recall(found: NDArray[np.int64], truth: NDArray[np.int64], k: int = 10) -> 
 def search_child(args: argparse.Namespace) -> dict[str, Any]:
     import faiss
 
-    from bot.index import build_faiss, choose_faiss_type, ivf_params
+    from bot.index.store import build_faiss, choose_faiss_type, ivf_params
 
     size, workdir = args.size, Path(args.workdir)
     result: dict[str, Any] = {"size": size, "dimension": DIMENSION}
@@ -385,12 +385,12 @@ def search_child(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def text_child(args: argparse.Namespace) -> dict[str, Any]:
-    from bot.embedding import HashingEmbedder
-    from bot.index import DocumentInfo, IndexStore, Manifest, SectionInfo, build_faiss
-    from bot.lexical import index_terms
-    from bot.passages import cut_corpus
-    from bot.reply import answer_reply
-    from bot.retrieval import Retriever
+    from bot.index.embedding import HashingEmbedder
+    from bot.index.lexical import index_terms
+    from bot.index.passages import cut_corpus
+    from bot.index.store import DocumentInfo, IndexStore, Manifest, SectionInfo, build_faiss
+    from bot.render.reply import answer_reply
+    from bot.search.retrieval import Retriever
 
     size, workdir = args.size, Path(args.workdir)
     questions: list[str] = json.loads(Path(args.questions).read_text(encoding="utf-8"))
@@ -416,7 +416,7 @@ def text_child(args: argparse.Namespace) -> dict[str, Any]:
             import faiss
 
             faiss_index = faiss.read_index(str(workdir / "index.faiss"))
-            from bot.index import choose_faiss_type
+            from bot.index.store import choose_faiss_type
 
             manifest_type, params = choose_faiss_type(size)
             faiss_index.nprobe = params.get("nprobe", 1)
@@ -424,7 +424,7 @@ def text_child(args: argparse.Namespace) -> dict[str, Any]:
         mixture = Mixture()
         vectors = mixture.sample(len(passages), seed=1)
         queries = mixture.sample(len(questions), seed=2)
-        from bot.index import choose_faiss_type
+        from bot.index.store import choose_faiss_type
 
         manifest_type, params = choose_faiss_type(size)
         if manifest_type != "flat":
@@ -510,7 +510,7 @@ def _profile_answers(
     import cProfile
     import pstats
 
-    from bot.reply import answer_reply
+    from bot.render.reply import answer_reply
 
     profiler = cProfile.Profile()
     profiler.enable()
@@ -535,9 +535,9 @@ def _profile_answers(
 
 
 def embed_child(args: argparse.Namespace) -> dict[str, Any]:
-    from bot.embedding import make_embedder
-    from bot.index import embed_passages
-    from bot.passages import cut_corpus
+    from bot.index.embedding import make_embedder
+    from bot.index.passages import cut_corpus
+    from bot.index.store import embed_passages
 
     documents = synthetic_documents(EMBED_CORPUS, _seed_text(Path(args.corpus)))
     _, passages = cut_corpus(documents)
@@ -594,9 +594,9 @@ def memory_ceiling_gib() -> float:
 def run_child(
     kind: str, arguments: Sequence[str], log: TextIO, env: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """Run `python -m bot.bench_scale KIND ...`; its result, or an error entry."""
+    """Run `python -m bot.bench.scale KIND ...`; its result, or an error entry."""
     ceiling = memory_ceiling_gib()
-    command = [sys.executable, "-m", "bot.bench_scale", kind, *arguments]
+    command = [sys.executable, "-m", "bot.bench.scale", kind, *arguments]
     started = time.monotonic()
     peak = 0.0
     phase = "start"
@@ -842,7 +842,7 @@ def format_scale(scale: dict[str, Any]) -> str:
 
 
 def _child_main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.bench_scale")
+    parser = argparse.ArgumentParser(prog="python -m bot.bench.scale")
     sub = parser.add_subparsers(dest="kind", required=True)
     search = sub.add_parser("search")
     search.add_argument("--size", type=int, required=True)

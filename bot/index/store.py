@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.corpus import CorpusError, CorpusProblem, Document, read_corpus
-from bot.embedding import Embedder
-from bot.lexical import BM25, index_terms
-from bot.passages import PASSAGE_FORMAT, ParagraphRecord, Passage, cut_corpus
+from bot.corpus.reader import CorpusError, CorpusProblem, Document, read_corpus
+from bot.index.embedding import Embedder
+from bot.index.lexical import BM25, index_terms
+from bot.index.passages import PASSAGE_FORMAT, ParagraphRecord, Passage, cut_corpus
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

@@ -35,11 +35,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import CallbackDataError, decode
 from bot.config import Settings
-from bot.engine import Engine, RateLimiter
 from bot.redaction import redact_secrets
-from bot.reply import (
+from bot.render.callbacks import CallbackDataError, decode
+from bot.render.reply import (
     Reply,
     about_reply,
     answer_reply,
@@ -51,7 +50,12 @@ from bot.reply import (
     section_label,
     toc_reply,
 )
-from bot.resilience import FairUpdateProcessor, ResilientRateLimiter, TolerantUpdatesRequest
+from bot.search.engine import Engine, RateLimiter
+from bot.telegram.resilience import (
+    FairUpdateProcessor,
+    ResilientRateLimiter,
+    TolerantUpdatesRequest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -375,7 +379,7 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def reload_index(application: Application[Any, Any, Any, Any, Any, Any]) -> str:
     """Rebuild if the corpus changed, then swap the new index in atomically."""
-    from bot.retrieval import open_retriever
+    from bot.search.retrieval import open_retriever
 
     lock: asyncio.Lock = application.bot_data.setdefault("reload_lock", asyncio.Lock())
     settings: Settings = application.bot_data["settings"]

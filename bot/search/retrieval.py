@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.embedding import Embedder, make_embedder
-from bot.index import BuildReport, DocumentInfo, IndexStore, ProgressCallback, open_index
-from bot.lexical import index_terms, tokenize
-from bot.passages import ParagraphRecord, Passage
+from bot.index.embedding import Embedder, make_embedder
+from bot.index.lexical import index_terms, tokenize
+from bot.index.passages import ParagraphRecord, Passage
+from bot.index.store import BuildReport, DocumentInfo, IndexStore, ProgressCallback, open_index
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -49,7 +49,7 @@ class RetrievalConfig:
 
 
 # Midpoints of the widest gap between on-topic and off-topic best scores on
-# tests/data/eval_korean_crisis.json (see README, "Calibration").
+# bot/evals/korean_crisis.json (see README, "Calibration").
 CALIBRATED_THRESHOLDS = {"hybrid": 0.326, "dense": 0.2115, "lexical": 0.1076}
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.retrieval import Answer, Retriever
+from bot.search.retrieval import Answer, Retriever
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

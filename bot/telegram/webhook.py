@@ -33,7 +33,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.config import ConfigError, Settings
-from bot.resilience import scrub_surrogates, unparsable_update
+from bot.telegram.resilience import scrub_surrogates, unparsable_update
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ class WebhookServer:
 
 async def run_webhook(application: App, settings: Settings, webhook_url: str) -> None:
     """Run the bot on a webhook until SIGTERM or SIGINT, then stop without losing updates."""
-    from bot.telegram_bot import ALLOWED_UPDATES
+    from bot.telegram.app import ALLOWED_UPDATES
 
     if not settings.webhook_secret:
         raise ConfigError("webhook mode needs a secret token (FOOTNOTE_WEBHOOK_SECRET)")

@@ -16,9 +16,9 @@ from telegram.error import InvalidToken
 from telegram.ext import Application
 
 from bot.config import ConfigError, Settings
-from bot.engine import Engine
-from bot.retrieval import open_retriever
-from bot.telegram_bot import ALLOWED_UPDATES, build_application
+from bot.search.engine import Engine
+from bot.search.retrieval import open_retriever
+from bot.telegram.app import ALLOWED_UPDATES, build_application
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def serve(settings: Settings, webhook_url: str | None = None) -> None:
     application = prepare(settings)
     try:
         if webhook_url:
-            from bot.webhook import run_webhook
+            from bot.telegram.webhook import run_webhook
 
             asyncio.run(run_webhook(application, settings, webhook_url))
         else:

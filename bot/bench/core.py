@@ -38,8 +38,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from bot.evals import KOREAN_CRISIS_QUESTIONS
+
 if TYPE_CHECKING:
-    from bot.retrieval import Retriever
+    from bot.search.retrieval import Retriever
 
 INLINE_TEXT = "What is the dual track proposal?"
 RESULTS_PER_QUESTION = 4  # what the bot asks for (telegram_bot.RESULTS_PER_QUESTION)
@@ -165,19 +167,11 @@ def machine_info() -> dict[str, Any]:
 # -- set-up ----------------------------------------------------------------------------------
 
 
-def resolve_questions(path: Path) -> Path:
-    """The question file as given, else the same path under the repo checkout."""
-    if path.is_file() or path.is_absolute():
-        return path
-    candidate = Path(__file__).resolve().parents[1] / path
-    return candidate if candidate.is_file() else path
-
-
 def load_questions(path: Path) -> list[str]:
     """Every question of an evaluation file: on-topic ones, then the off-topic ones."""
-    from bot.evaluation import load_eval_set
+    from bot.evals.evaluation import load_eval_set
 
-    eval_set = load_eval_set(resolve_questions(path))
+    eval_set = load_eval_set(path)
     questions = [q.question for q in eval_set.questions] + list(eval_set.off_topic)
     if not questions:
         raise BenchError(f"no questions in {path}")
@@ -196,7 +190,7 @@ def bench_index(options: BenchOptions, default_model: str) -> Iterator[Path]:
 
 
 def open_bench_retriever(options: BenchOptions, index_dir: Path) -> Retriever:
-    from bot.retrieval import open_retriever
+    from bot.search.retrieval import open_retriever
 
     retriever, _ = open_retriever(options.corpus_dir, index_dir, options.model)
     retriever.embed(["warm-up"])  # load the model before anything is timed
@@ -241,10 +235,10 @@ LATENCY_LABELS = {
 async def bench_latency(
     retriever: Retriever, questions: Sequence[str], rounds: int, warmup: int
 ) -> dict[str, Any]:
-    from bot.engine import Engine
-    from bot.lexical import index_terms
-    from bot.reply import answer_reply
-    from bot.retrieval import Retriever
+    from bot.index.lexical import index_terms
+    from bot.render.reply import answer_reply
+    from bot.search.engine import Engine
+    from bot.search.retrieval import Retriever
 
     store, embedder = retriever.store, retriever.embedder
     candidates = retriever.config.candidates
@@ -349,8 +343,8 @@ async def bench_burst(
     unbatched  -- all at once through an engine with batch_wait=0, max_batch=1;
     batched    -- all at once through the default Engine;
     batched_wait_4ms -- the same, holding an idle engine's first question up to 4 ms."""
-    from bot.engine import Engine
-    from bot.reply import answer_reply
+    from bot.render.reply import answer_reply
+    from bot.search.engine import Engine
 
     if len(set(questions)) < size:
         raise BenchError(f"--burst {size} needs {size} different questions")
@@ -431,8 +425,8 @@ async def simulate_typing(
     """Type `text` one character per `keystroke` seconds into the real inline handler."""
     from telegram import Update
 
-    from bot.engine import Engine
-    from bot.telegram_bot import inline_query
+    from bot.search.engine import Engine
+    from bot.telegram.app import inline_query
 
     engine = Engine(retriever)
     bot = _StubBot()
@@ -471,7 +465,7 @@ async def simulate_typing(
 async def bench_inline(
     retriever: Retriever, text: str, keystrokes_ms: Sequence[int]
 ) -> dict[str, Any]:
-    from bot.telegram_bot import INLINE_DEBOUNCE
+    from bot.telegram.app import INLINE_DEBOUNCE
 
     runs = []
     for keystroke_ms in keystrokes_ms:
@@ -584,7 +578,7 @@ def bench_startup(options: BenchOptions, index_dir: Path, phrase: str) -> dict[s
 _MODEL_PROBE = (
     "import sys, time\n"
     "started = time.perf_counter()\n"
-    "from bot.embedding import make_embedder\n"
+    "from bot.index.embedding import make_embedder\n"
     "make_embedder(sys.argv[1]).encode(['warm-up'])\n"
     "print('@@model-load', time.perf_counter() - started)\n"
 )
@@ -686,7 +680,7 @@ async def _async_sections(
 def run_bench(options: BenchOptions, default_model: str, log: TextIO) -> dict[str, Any]:
     results: dict[str, Any] = {"format": "footnote-bench", "version": 1}
     if options.e2e:
-        from bot.bench_e2e import import_botapi
+        from bot.bench.e2e import import_botapi
 
         import_botapi()  # fail before measuring anything when tests/ or the spec is missing
     results["machine"] = machine_info()
@@ -712,12 +706,12 @@ def run_bench(options: BenchOptions, default_model: str, log: TextIO) -> dict[st
             log.write("startup: timing the CLI in subprocesses ...\n")
             results["startup"] = bench_startup(options, index_dir, _cite_phrase(retriever))
         if options.e2e:
-            from bot.bench_e2e import run_e2e
+            from bot.bench.e2e import run_e2e
 
             log.write("e2e: through the test Bot API server ...\n")
             results["e2e"] = run_e2e(options, index_dir, questions, log)
     if options.scale:
-        from bot.bench_scale import run_scale
+        from bot.bench.scale import run_scale
 
         results["scale"] = run_scale(options, questions, log)
     results["machine"]["load_average_end"] = load_average()
@@ -831,13 +825,13 @@ def format_summary(results: dict[str, Any]) -> str:
             )
     e2e = results.get("e2e")
     if e2e:
-        from bot.bench_e2e import format_e2e
+        from bot.bench.e2e import format_e2e
 
         floor = latency["variants"]["floor"]["p50_ms"] if latency else None
         out.append(format_e2e(e2e, floor))
     scale = results.get("scale")
     if scale:
-        from bot.bench_scale import format_scale
+        from bot.bench.scale import format_scale
 
         out.append(format_scale(scale))
     targets = results.get("targets")
@@ -877,7 +871,7 @@ def options_from_args(
         corpus_dir=corpus_dir,
         index_dir=index_dir,
         model=args.model or model,
-        questions_file=Path(args.questions),
+        questions_file=Path(args.questions) if args.questions else KOREAN_CRISIS_QUESTIONS,
         rounds=args.rounds,
         warmup=args.warmup,
         burst=args.burst,

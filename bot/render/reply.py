@@ -7,7 +7,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from bot.callbacks import (
+from bot.index.passages import ParagraphRecord
+from bot.index.sentences import split_sentences
+from bot.render.callbacks import (
     MAX_RESULTS,
     Press,
     Results,
@@ -20,9 +22,7 @@ from bot.callbacks import (
     encode_section,
     encode_section_of,
 )
-from bot.passages import ParagraphRecord
-from bot.retrieval import Answer, Hit, Retriever, SectionRef
-from bot.sentences import split_sentences
+from bot.search.retrieval import Answer, Hit, Retriever, SectionRef
 
 # Telegram counts message length after entity parsing, in UTF-16 code units.
 MAX_MESSAGE = 4096

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.retrieval import Answer, Retriever
+from bot.search.retrieval import Answer, Retriever
 
 
 @dataclass(frozen=True)

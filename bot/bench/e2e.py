@@ -7,7 +7,7 @@ process; the bot runs in a child process, as in production:
 
 * bursts -- the child runs what `footnote run` runs (open_retriever, warm-up, Engine,
   build_application, run_polling) with TELEGRAM_API_BASE_URL pointing at the server and a
-  chosen engine configuration (`python -m bot.bench_e2e serve ...`).  N private chats ask at
+  chosen engine configuration (`python -m bot.bench.e2e serve ...`).  N private chats ask at
   once (their updates are queued in one go); the latency of each is the time from the update
   being available to getUpdates to the server receiving the sendMessage that answers it.
 * first answer -- the real `footnote run` command is started with a question already waiting;
@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.bench import (
+from bot.bench.core import (
     BenchError,
     child_environment,
     footnote_command,
@@ -44,11 +44,11 @@ from bot.bench import (
     summarize,
     table,
 )
-from bot.engine import Engine
-from bot.retrieval import Answer, Retriever
+from bot.search.engine import Engine
+from bot.search.retrieval import Answer, Retriever
 
 if TYPE_CHECKING:
-    from bot.bench import BenchOptions
+    from bot.bench.core import BenchOptions
 
 TOKEN = "123456789:AAFakeFootnoteBenchTokenAbCdEfGhIjKlMn"
 READY_TIMEOUT = 300.0  # model load on a busy 2-CPU machine
@@ -63,7 +63,7 @@ ENGINES: dict[str, dict[str, float]] = {
 
 def import_botapi() -> tuple[Any, Any]:
     """FakeBotApi and the loaded spec, or a BenchError saying what is missing."""
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     for root in (repo, Path.cwd()):
         if (root / "tests" / "botapi" / "server.py").is_file():
             if str(root) not in sys.path:
@@ -203,7 +203,7 @@ async def _bursts(
     stats: dict[str, Any] = {}
     cycle = itertools.cycle(questions)
     for engine_name, params in ENGINES.items():
-        command = [sys.executable, "-m", "bot.bench_e2e", "serve", "--cache-size", "0"]
+        command = [sys.executable, "-m", "bot.bench.e2e", "serve", "--cache-size", "0"]
         for key, value in params.items():
             command += [f"--{key.replace('_', '-')}", str(value)]
         bot = BotProcess(command, _bot_env(options, index_dir, server))
@@ -423,10 +423,10 @@ def serve_child(argv: Sequence[str]) -> int:
     from dataclasses import replace
 
     from bot.config import load_settings
-    from bot.retrieval import open_retriever
-    from bot.telegram_bot import ALLOWED_UPDATES, build_application
+    from bot.search.retrieval import open_retriever
+    from bot.telegram.app import ALLOWED_UPDATES, build_application
 
-    parser = argparse.ArgumentParser(prog="python -m bot.bench_e2e serve")
+    parser = argparse.ArgumentParser(prog="python -m bot.bench.e2e serve")
     parser.add_argument("--batch-wait", type=float, default=None)
     parser.add_argument("--max-batch", type=int, default=None)
     parser.add_argument("--cache-size", type=int, default=None)
@@ -454,4 +454,4 @@ def serve_child(argv: Sequence[str]) -> int:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["serve"]:
         sys.exit(serve_child(sys.argv[2:]))
-    sys.exit("usage: python -m bot.bench_e2e serve [--batch-wait S] [--max-batch N] ...")
+    sys.exit("usage: python -m bot.bench.e2e serve [--batch-wait S] [--max-batch N] ...")

@@ -1,0 +1,1 @@
+"""`footnote bench`: speed measurements (docs/performance.md explains every figure)."""

@@ -1,0 +1,1 @@
+"""Stage 2: documents become passages, vectors and a self-describing index directory."""

@@ -1,0 +1,1 @@
+"""Stage 4: answers become what a view shows (Telegram HTML, buttons, terminal text, JSON)."""

@@ -1,0 +1,1 @@
+"""Stage 3: questions and pasted phrases become answers (ranked, cited passages)."""

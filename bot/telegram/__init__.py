@@ -1,0 +1,1 @@
+"""Stage 5: the Telegram front end (handlers, wiring, resilience, webhook, serving)."""
