@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot import __version__
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError, FootnoteError, UsageError
 
 if TYPE_CHECKING:
     from bot.index.store import BuildReport
@@ -22,19 +23,6 @@ if TYPE_CHECKING:
     from bot.search.retrieval import Answer, Retriever
 
 EXIT_ERROR = 1
-
-
-class CliError(Exception):
-    """An error to show as one line, without a traceback."""
-
-
-def _domain_errors() -> tuple[type[BaseException], ...]:
-    from bot.corpus.reader import CorpusError
-    from bot.evals.evaluation import EvalSetError
-    from bot.index.embedding import ModelError
-    from bot.index.store import IndexProblem
-
-    return (ConfigError, CorpusError, IndexProblem, ModelError, EvalSetError, CliError)
 
 
 def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
@@ -146,7 +134,7 @@ def _print_answer(answer: Answer, as_json: bool, out: TextIO) -> None:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.k < 1:
-        raise CliError("-k must be at least 1")
+        raise UsageError("-k must be at least 1")
     retriever, _ = _open(settings, quiet=args.json)
     vectors = retriever.embed(args.questions) if retriever.config.mode != "lexical" else None
     for number, question in enumerate(args.questions):
@@ -157,7 +145,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_cite(args: argparse.Namespace, settings: Settings) -> int:
     if args.k < 1:
-        raise CliError("-k must be at least 1")
+        raise UsageError("-k must be at least 1")
     retriever, _ = _open(settings, quiet=args.json)
     _print_answer(retriever.cite(" ".join(args.phrase), args.k), args.json, sys.stdout)
     return 0
@@ -269,13 +257,14 @@ def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.bench.core import BenchError, main, options_from_args
+    from bot.bench.core import main, options_from_args
+    from bot.errors import BenchError
 
     try:
         options = options_from_args(args, settings.corpus_dir, settings.index_dir, settings.model)
         return main(options, settings.model, sys.stdout, sys.stderr)
     except BenchError as exc:
-        raise CliError(str(exc)) from None
+        raise UsageError(str(exc)) from None
 
 
 def _add_bench_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -367,7 +356,8 @@ def _indent_quote(match: re.Match[str]) -> str:
 
 
 def chat_loop(retriever: Retriever, stdin: TextIO, out: TextIO) -> int:
-    from bot.render.callbacks import CallbackDataError, decode
+    from bot.errors import CallbackDataError
+    from bot.render.callbacks import decode
     from bot.render.reply import about_reply, answer_reply, render_press, toc_reply
 
     interactive = stdin.isatty()
@@ -556,7 +546,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:
-        if isinstance(exc, _domain_errors()):
+        if isinstance(exc, FootnoteError):
             print(f"footnote: error: {exc}", file=sys.stderr)
             return EXIT_ERROR
         if os.environ.get("FOOTNOTE_DEBUG"):

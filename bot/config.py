@@ -8,12 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.errors import ConfigError
+
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,100}$")
-
-
-class ConfigError(Exception):
-    """A setting is missing or malformed; the message names the key."""
 
 
 @dataclass(frozen=True)

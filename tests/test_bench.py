@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.bench.core import BenchError, heavy_imports, percentile, summarize
+from bot.bench.core import heavy_imports, percentile, summarize
 from bot.cli import main
 from bot.config import DEFAULT_MODEL
+from bot.errors import BenchError
 from bot.index.embedding import HashingEmbedder
 from bot.index.store import EXACT_SEARCH_LIMIT, build_index, choose_faiss_type
 from bot.search.engine import Engine

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import bot.index.store as index_module
-from bot.corpus.reader import CorpusError
+from bot.errors import CorpusError
 from bot.index.embedding import HashingEmbedder
 from bot.index.store import (
     EXACT_SEARCH_LIMIT,

@@ -184,14 +184,6 @@ def test_bm25_empty_collection() -> None:
     assert empty.scores(["anything"]).shape == (0,)
 
 
-def test_coverage(bm25: BM25) -> None:
-    assert bm25.coverage(index_terms("peace treaty")) == pytest.approx(1.0)
-    assert bm25.coverage(index_terms("elephant giraffe")) == 0.0
-    partial = bm25.coverage(tokenize("peace elephant"))
-    assert 0.0 < partial < 1.0
-    assert bm25.coverage([]) == 0.0
-
-
 def test_bm25_on_the_essay() -> None:
     passages = cut_document(read_document(ESSAY))[1]
     bm25 = BM25([index_terms(p.text) for p in passages])

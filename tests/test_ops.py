@@ -148,7 +148,7 @@ async def test_footnote_run_webhook_mode(fake_botapi: FakeBotApi, tmp_path: Path
 
 
 def test_webhook_needs_a_secret(essay: Retriever, tmp_path: Path) -> None:
-    from bot.config import ConfigError
+    from bot.errors import ConfigError
 
     with pytest.raises(ConfigError, match="secret"):
         WebhookServer(object(), secret="")  # type: ignore[arg-type]

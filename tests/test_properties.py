@@ -33,8 +33,9 @@ from bot.render.reply import (
     section_reply,
     toc_reply,
 )
-from bot.search.retrieval import Answer, Hit, Retriever, SectionRef, normalize_with_map
+from bot.search.retrieval import Answer, Hit, Retriever, SectionRef
 from bot.telegram.app import help_text
+from bot.text import fold_with_map
 from tests.botapi.limits import check_reply_markup, check_text
 from tests.botapi.telegram_html import parse_telegram_html, utf16_len
 from tests.helpers.ops import essay_index
@@ -185,9 +186,9 @@ def _found_in(retriever: Retriever, phrase: str, row: int, k: int = 3) -> bool:
         return False
     if any(hit.passage.paragraph_row == row for hit in answer.hits):
         return True
-    needle = normalize_with_map(phrase)[0]
+    needle = fold_with_map(phrase)[0]
     return len(answer.hits) == k and all(
-        needle in normalize_with_map(hit.paragraph.text)[0] for hit in answer.hits
+        needle in fold_with_map(hit.paragraph.text)[0] for hit in answer.hits
     )
 
 
@@ -212,7 +213,7 @@ def test_any_run_of_whole_words_is_found_there(essay: Retriever) -> None:
         first = data.draw(st.integers(0, len(words) - 1))
         last = data.draw(st.integers(first, min(first + 40, len(words) - 1)))
         phrase = " ".join(words[first : last + 1])
-        assume(len(normalize_with_map(phrase)[0]) >= 3)  # shorter is refused as empty
+        assume(len(fold_with_map(phrase)[0]) >= 3)  # shorter is refused as empty
         assert _found_in(essay, phrase, row), phrase
 
     check()
@@ -223,7 +224,7 @@ def test_any_fragment_cut_mid_word_is_found_there(essay: Retriever) -> None:
     @settings(max_examples=300, deadline=None)
     def check(data: st.DataObject) -> None:
         row, phrase = data.draw(_phrases(essay, 3))
-        assume(len(normalize_with_map(phrase)[0]) >= 3)
+        assume(len(fold_with_map(phrase)[0]) >= 3)
         assert _found_in(essay, phrase, row), phrase
 
     check()
@@ -241,7 +242,7 @@ def test_one_changed_character_is_still_found_from_20_characters(essay: Retrieve
     @settings(max_examples=200, deadline=None)
     def check(data: st.DataObject) -> None:
         row, phrase = data.draw(_phrases(essay, 20))
-        assume(len(normalize_with_map(phrase)[0]) >= 20)
+        assume(len(fold_with_map(phrase)[0]) >= 20)
         position = data.draw(st.integers(0, len(phrase) - 1))
         replacement = data.draw(st.sampled_from("xqzkéß0 -"))
         assume(phrase[position] != replacement)

@@ -14,7 +14,8 @@ import pytest
 
 from bot.index.embedding import HashingEmbedder
 from bot.index.store import build_index, load_index
-from bot.search.retrieval import Answer, RetrievalConfig, Retriever, normalize_with_map
+from bot.search.retrieval import Answer, RetrievalConfig, Retriever
+from bot.text import fold_with_map
 from tests.helpers.essay import EMPTY_SECTION, ESSAY_ID, SECTION_TITLES, copy_essay
 
 COLLAPSE_SENTENCE = (
@@ -33,7 +34,7 @@ def retriever(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
 
 
 def folded(text: str) -> str:
-    return normalize_with_map(text)[0]
+    return fold_with_map(text)[0]
 
 
 def assert_distinct(answer: Answer) -> None:
@@ -251,25 +252,6 @@ def test_ids_from_answers_resolve(retriever: Retriever) -> None:
         assert again is not None and again.quote == hit.quote
 
 
-def test_paragraph_hit(retriever: Retriever) -> None:
-    paragraphs = retriever.store.paragraphs
-    for paragraph in paragraphs:
-        hit = retriever.paragraph_hit(paragraph.row)
-        assert hit is not None
-        assert hit.paragraph == paragraph
-        windows = [
-            retriever.store.passages[r]
-            for r in retriever.store.passages_of_paragraph[paragraph.row]
-        ]
-        assert len(hit.quote) == max(len(p.text) for p in windows)
-        if len(paragraph.sentences) <= 3:
-            assert hit.quote == paragraph.text
-        else:  # every shorter window lies inside a three-sentence one
-            assert hit.passage.last_sentence - hit.passage.first_sentence == 2
-    assert retriever.paragraph_hit(-1) is None
-    assert retriever.paragraph_hit(len(paragraphs)) is None
-
-
 def test_sections(retriever: Retriever) -> None:
     sections = retriever.sections()
     assert [s.title for s in sections] == list(SECTION_TITLES)
@@ -292,9 +274,9 @@ def test_section_paragraphs(retriever: Retriever) -> None:
     assert retriever.section_paragraphs(ESSAY_ID, 2) == []
 
 
-def test_normalize_with_map() -> None:
+def test_fold_with_map() -> None:
     text = "How to “Collapse” a U.S.-ROK deal—now!"
-    normal, positions = normalize_with_map(text)
+    normal, positions = fold_with_map(text)
     assert normal == "how to collapse a u s rok deal now"
     assert len(positions) == len(normal)
     for char, position in zip(normal, positions, strict=True):

@@ -38,6 +38,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from bot.errors import BenchError
 from bot.evals import KOREAN_CRISIS_QUESTIONS
 
 if TYPE_CHECKING:
@@ -45,10 +46,6 @@ if TYPE_CHECKING:
 
 INLINE_TEXT = "What is the dual track proposal?"
 RESULTS_PER_QUESTION = 4  # what the bot asks for (telegram_bot.RESULTS_PER_QUESTION)
-
-
-class BenchError(Exception):
-    """The benchmark cannot run as configured (shown as one line)."""
 
 
 @dataclass

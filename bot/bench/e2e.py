@@ -37,13 +37,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.bench.core import (
-    BenchError,
     child_environment,
     footnote_command,
     ratio,
     summarize,
     table,
 )
+from bot.errors import BenchError
 from bot.search.engine import Engine
 from bot.search.retrieval import Answer, Retriever
 

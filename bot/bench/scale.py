@@ -36,7 +36,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
-from bot.bench.core import BenchError, summarize, table
+from bot.bench.core import summarize, table
+from bot.errors import BenchError
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

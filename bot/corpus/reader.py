@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+from bot.errors import CorpusError
+from bot.text import collapse_whitespace
+
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 
 
@@ -57,17 +60,6 @@ class Document:
 class CorpusProblem:
     path: str
     reason: str
-
-
-class CorpusError(Exception):
-    def __init__(self, path: str, reason: str) -> None:
-        self.path = path
-        self.reason = _fold(reason)
-        super().__init__(f"cannot read {path}: {self.reason}")
-
-
-def _fold(text: str) -> str:
-    return " ".join(text.split())
 
 
 # --------------------------------------------------------------------------- decoding
@@ -106,7 +98,7 @@ def _paragraph(text: str, start: int, end: int, display: str | None = None) -> P
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
-    shown = _fold(text[start:end] if display is None else display)
+    shown = collapse_whitespace(text[start:end] if display is None else display)
     if start >= end or not shown:
         return None
     return Paragraph(shown, start, end)
@@ -149,7 +141,7 @@ class _Parsed:
 
 
 def _same_title(a: str, b: str) -> bool:
-    return _fold(a).casefold() == _fold(b).casefold()
+    return collapse_whitespace(a).casefold() == collapse_whitespace(b).casefold()
 
 
 # ------------------------------------------------------------------------ plain text
@@ -257,7 +249,7 @@ def _render_inline(source: str) -> str:
             out.append(pieces[index + 2].strip())
     rendered = "".join(out)
     rendered = re.sub("[\ue000-\ue07f]", lambda m: chr(ord(m.group()) - _ESCAPE_BASE), rendered)
-    return _fold(rendered)
+    return collapse_whitespace(rendered)
 
 
 def _front_matter(text: str) -> tuple[dict[str, str], int]:
@@ -583,7 +575,7 @@ class _HtmlExtractor:
         return noisy and not _contains(node, _MAIN_MARKERS)
 
     def flush(self) -> None:
-        text = _fold("".join(self.buffer))
+        text = collapse_whitespace("".join(self.buffer))
         if text:
             self.blocks.append(("p", text))
         self.buffer = []
@@ -598,7 +590,7 @@ class _HtmlExtractor:
                 self.buffer.append(" ")
             elif child.tag in _SECTION_HEADINGS:
                 self.flush()
-                heading = _fold(self.text_of(child))
+                heading = collapse_whitespace(self.text_of(child))
                 if heading:
                     self.blocks.append((child.tag, heading))
             elif child.tag in _BLOCKS:
@@ -641,8 +633,8 @@ def _read_html(source: str, stem: str) -> _Parsed:
     blocks = extractor.blocks
     meta = builder.meta
     first_h1 = next((text for tag, text in blocks if tag == "h1"), None)
-    page_title = _fold("".join(builder.page_title))
-    title = _fold(meta.get("og:title", "")) or first_h1 or page_title or stem
+    page_title = collapse_whitespace("".join(builder.page_title))
+    title = collapse_whitespace(meta.get("og:title", "")) or first_h1 or page_title or stem
     sections = _Sections()
     parts: list[str] = []
     position = 0
@@ -763,7 +755,9 @@ def read_corpus(directory: Path) -> tuple[list[Document], list[CorpusProblem]]:
             problems.append(CorpusProblem(name, error.reason))
             continue
         except Exception as error:  # one odd file must not stop the rest
-            reason = _fold(f"unexpected error while reading: {type(error).__name__}: {error}")
+            reason = collapse_whitespace(
+                f"unexpected error while reading: {type(error).__name__}: {error}"
+            )
             problems.append(CorpusProblem(name, reason))
             continue
         if document.doc_id in seen_ids:

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.errors import EvalSetError
 from bot.search.retrieval import Answer, Retriever
 
 
@@ -50,10 +51,6 @@ class EvalReport:
             "off_topic": self.off_topic,
             "off_topic_refusal": round(self.refusal_rate, 4),
         }
-
-
-class EvalSetError(Exception):
-    """The question file is missing or malformed."""
 
 
 def load_eval_set(path: Path) -> EvalSet:

@@ -12,15 +12,12 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from bot.config import DEFAULT_MODEL
+from bot.errors import ModelError
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     Vectors = NDArray[np.float32]
-
-
-class ModelError(Exception):
-    """The embedding model cannot be found or loaded."""
 
 
 class Embedder(Protocol):

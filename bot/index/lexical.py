@@ -5,11 +5,12 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import unicodedata
 from collections import Counter
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from bot.text import fold
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -51,7 +52,7 @@ def _stem(word: str) -> str:
 
 def tokenize(text: str, keep_stopwords: bool = False) -> list[str]:
     """Lower-cased, lightly stemmed words; Chinese runs become character uni- and bigrams."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = fold(text)
     text = _DOTTED_ACRONYM.sub(lambda m: m.group().replace(".", "") + " ", text)
     tokens: list[str] = []
     for match in _TOKEN.finditer(text):
@@ -133,13 +134,3 @@ class BM25:
         best = np.argpartition(-scores, k - 1)[:k]
         ranked = sorted(best.tolist(), key=lambda row: -float(scores[row]))
         return [(row, float(scores[row])) for row in ranked if scores[row] > 0]
-
-    def coverage(self, query_tokens: list[str]) -> float:
-        """Share of the query's terms (idf-weighted) that occur anywhere in the collection."""
-        terms = set(query_tokens)
-        if not terms:
-            return 0.0
-        unseen_idf = math.log(1 + (self.size + 0.5) / 0.5)
-        known = sum(self.idf[t] for t in terms if t in self.idf)
-        total = known + unseen_idf * sum(1 for t in terms if t not in self.idf)
-        return known / total if total else 0.0

@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.corpus.reader import CorpusError, CorpusProblem, Document, read_corpus
+from bot.corpus.reader import CorpusProblem, Document, read_corpus
+from bot.errors import CorpusError, IndexProblem
 from bot.index.embedding import Embedder
 from bot.index.lexical import BM25, index_terms
 from bot.index.passages import PASSAGE_FORMAT, ParagraphRecord, Passage, cut_corpus
@@ -48,10 +49,6 @@ EXACT_SEARCH_LIMIT = 20_000
 EMBED_BATCH = 128
 
 ProgressCallback = Callable[[int, int], None]
-
-
-class IndexProblem(Exception):
-    """The index is missing, corrupt, or cannot be written."""
 
 
 @dataclass(frozen=True)
@@ -380,9 +377,6 @@ class IndexStore:
             return []
         scores, rows = self.faiss_index.search(query.reshape(1, -1), min(k, len(self.passages)))
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
-
-    def document(self, doc_id: str) -> DocumentInfo | None:
-        return next((d for d in self.manifest.documents if d.doc_id == doc_id), None)
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -6,6 +6,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from bot.errors import CallbackDataError
+
 MAX_CALLBACK_BYTES = 64
 MAX_RESULTS = 4  # "r0:" + 4 x (12-hex id + highlight digit) = 55 bytes
 MAX_SECTION_NO = 999_999
@@ -16,10 +18,6 @@ _RESULTS = re.compile(rf"r([0-9]):((?:{_ID}[0-2-]){{1,{MAX_RESULTS}}})")
 _PARAGRAPH = re.compile(rf"p:({_ID})")
 _SECTION_OF = re.compile(rf"s:({_ID})")
 _SECTION = re.compile(r"t:([0-9a-f]{8}):(0|[1-9][0-9]{0,5})")
-
-
-class CallbackDataError(ValueError):
-    """Callback data that this bot did not make (stale, forged or from another version)."""
 
 
 @dataclass(frozen=True)

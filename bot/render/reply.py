@@ -176,7 +176,6 @@ def paragraph_reply(
     hit: Hit,
     previous_id: str | None,
     next_id: str | None,
-    back: str | None = None,
 ) -> Reply:
     """A whole paragraph with the quoted window in bold, and buttons to its neighbours."""
     paragraph = hit.paragraph
@@ -201,8 +200,6 @@ def paragraph_reply(
     if neighbours:
         rows.append(tuple(neighbours))
     rows.append((Button("§ Section", encode_section_of(hit.passage.id)),))
-    if back:
-        rows[-1] = (*rows[-1], Button("↩ Back", back))
     return Reply(f"<{tag}>{body}</blockquote>\n<i>{cite_line}</i>", tuple(rows))
 
 

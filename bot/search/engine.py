@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import threading
 import time
-import unicodedata
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -26,13 +25,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot.search.retrieval import Answer, Retriever
+from bot.text import question_key
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
-
-
-def cache_key(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 @dataclass
@@ -104,7 +100,7 @@ class Engine:
         self._cache.clear()
 
     async def embed(self, text: str) -> NDArray[np.float32]:
-        key = cache_key(text)
+        key = question_key(text)
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)

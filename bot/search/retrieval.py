@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from bot.index.embedding import Embedder, make_embedder
 from bot.index.lexical import index_terms, tokenize
 from bot.index.passages import ParagraphRecord, Passage
 from bot.index.store import BuildReport, DocumentInfo, IndexStore, ProgressCallback, open_index
+from bot.text import fold_with_map
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -107,32 +107,6 @@ class Answer:
     scores: dict[str, float] = field(default_factory=dict, compare=False)
 
 
-_QUOTES = str.maketrans(
-    {c: None for c in "\"'“”„‟«»‘’‚‛‹›`´"} | {"—": " ", "–": " ", "-": " ", "‐": " "}
-)
-
-
-def normalize_with_map(text: str) -> tuple[str, list[int]]:
-    """Case-, quote- and punctuation-folded text, with each character's source position."""
-    out: list[str] = []
-    positions: list[int] = []
-    for index, char in enumerate(text):
-        folded = unicodedata.normalize("NFKC", char).casefold().translate(_QUOTES)
-        for piece in folded:
-            if not (piece.isalnum() or piece.isspace()):
-                piece = " " if unicodedata.category(piece).startswith("P") else piece
-            if piece.isspace():
-                if not out or out[-1] == " ":
-                    continue
-                piece = " "
-            out.append(piece)
-            positions.append(index)
-    while out and out[-1] == " ":
-        out.pop()
-        positions.pop()
-    return "".join(out), positions
-
-
 class Retriever:
     def __init__(
         self, store: IndexStore, embedder: Embedder, config: RetrievalConfig | None = None
@@ -196,23 +170,13 @@ class Retriever:
         # recomputed for the few paragraphs that match.
         cached = self._normalized.get(row)
         if cached is None:
-            cached = normalize_with_map(self.store.paragraphs[row].text)[0]
+            cached = fold_with_map(self.store.paragraphs[row].text)[0]
             self._normalized[row] = cached
         return cached
 
     def first_window_id(self, paragraph_row: int) -> str:
         """The id that names a paragraph: its first one-sentence window."""
         return self.store.passages[self._windows[(paragraph_row, 0, 0)]].id
-
-    def paragraph_hit(self, paragraph_row: int) -> Hit | None:
-        """The whole paragraph as one hit (its longest window when it has many sentences)."""
-        if not 0 <= paragraph_row < len(self.store.paragraphs):
-            return None
-        rows = self.store.passages_of_paragraph.get(paragraph_row, [])
-        if not rows:
-            return None
-        best = max(rows, key=lambda r: (len(self.store.passages[r].text), -r))
-        return self.hit(best)
 
     def sections(self) -> list[SectionRef]:
         return list(self._sections)
@@ -371,7 +335,7 @@ class Retriever:
 
         # Fuzzy alignment costs grow with the phrase: a pasted wall of text is located by its
         # opening, which is as specific as any quote needs to be.
-        needle = normalize_with_map(phrase)[0][:MAX_CITE_CHARS].rstrip()
+        needle = fold_with_map(phrase)[0][:MAX_CITE_CHARS].rstrip()
         if len(needle) < 3:
             return Answer(phrase, False, reason="empty-query")
         tokens = index_terms(needle)
@@ -404,7 +368,7 @@ class Retriever:
                 score, begin, end = alignment.score, alignment.dest_start, alignment.dest_end
                 begin, end = _widen_to_words(haystack, begin, end)
             if score >= self.config.cite_threshold and end > begin:
-                positions = normalize_with_map(self.store.paragraphs[paragraph_row].text)[1]
+                positions = fold_with_map(self.store.paragraphs[paragraph_row].text)[1]
                 located.append((score, paragraph_row, positions[begin], positions[end - 1] + 1))
         located.sort(key=lambda item: (-item[0], item[1]))
         hits = [self._located_hit(row, begin, end, score) for score, row, begin, end in located[:k]]

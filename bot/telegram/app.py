@@ -36,8 +36,9 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
+from bot.errors import CallbackDataError
 from bot.redaction import redact_secrets
-from bot.render.callbacks import CallbackDataError, decode
+from bot.render.callbacks import decode
 from bot.render.reply import (
     Reply,
     about_reply,

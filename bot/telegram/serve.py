@@ -15,7 +15,8 @@ from typing import Any
 from telegram.error import InvalidToken
 from telegram.ext import Application
 
-from bot.config import ConfigError, Settings
+from bot.config import Settings
+from bot.errors import ConfigError
 from bot.search.engine import Engine
 from bot.search.retrieval import open_retriever
 from bot.telegram.app import ALLOWED_UPDATES, build_application

@@ -32,7 +32,8 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
-from bot.config import ConfigError, Settings
+from bot.config import Settings
+from bot.errors import ConfigError
 from bot.telegram.resilience import scrub_surrogates, unparsable_update
 
 logger = logging.getLogger(__name__)
