@@ -18,9 +18,10 @@ from bot.config import Settings, load_settings
 from bot.errors import ConfigError, FootnoteError, UsageError
 
 if TYPE_CHECKING:
-    from bot.index.store import BuildReport
+    from bot.index.build import BuildReport
     from bot.render.reply import Reply
-    from bot.search.retrieval import Answer, Retriever
+    from bot.search.answer import Answer
+    from bot.search.retriever import Retriever
 
 EXIT_ERROR = 1
 
@@ -46,7 +47,7 @@ def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None] | None, Cal
 
 
 def _open(settings: Settings, quiet: bool = False) -> tuple[Retriever, BuildReport]:
-    from bot.search.retrieval import open_retriever
+    from bot.search.retriever import open_retriever
 
     progress, close = _progress_bar(not quiet and sys.stderr.isatty())
     try:
@@ -74,8 +75,8 @@ def _build_summary(report: BuildReport) -> str:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.index.build import build_index
     from bot.index.embedding import make_embedder
-    from bot.index.store import build_index
 
     progress, close = _progress_bar(not args.quiet)
     try:
@@ -104,8 +105,8 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "results": [
             {
                 "document": hit.document.title,
-                "section": hit.passage.section,
-                "paragraph": hit.passage.paragraph,
+                "section": hit.passage.section_title,
+                "paragraph": hit.passage.paragraph_no,
                 "quote": hit.quote,
                 "context": hit.context,
                 "score": round(hit.score, 4),
@@ -136,7 +137,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.k < 1:
         raise UsageError("-k must be at least 1")
     retriever, _ = _open(settings, quiet=args.json)
-    vectors = retriever.embed(args.questions) if retriever.config.mode != "lexical" else None
+    vectors = retriever.embed(args.questions) if retriever.config.uses_dense else None
     for number, question in enumerate(args.questions):
         vector = vectors[number] if vectors is not None else None
         _print_answer(retriever.ask(question, args.k, vector), args.json, sys.stdout)
@@ -155,7 +156,7 @@ def cmd_sections(args: argparse.Namespace, settings: Settings) -> int:
     from bot.render.reply import section_label
 
     retriever, _ = _open(settings, quiet=args.json)
-    manifest = retriever.store.manifest
+    manifest = retriever.library.manifest
     if args.json:
         toc = [
             {
@@ -192,14 +193,14 @@ def cmd_sections(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evals import KOREAN_CRISIS_QUESTIONS
     from bot.evals.evaluation import calibrate_threshold, evaluate, load_eval_set
-    from bot.search.retrieval import RetrievalConfig, Retriever
+    from bot.search.ranking import RetrievalConfig
 
     retriever, _ = _open(settings, quiet=True)
     eval_set = load_eval_set(Path(args.questions) if args.questions else KOREAN_CRISIS_QUESTIONS)
     modes = ["hybrid", "dense", "lexical"] if args.mode == "all" else [args.mode]
     for mode in modes:
         config = RetrievalConfig(mode=mode)
-        report = evaluate(Retriever(retriever.store, retriever.embedder, config), eval_set)
+        report = evaluate(retriever.with_config(config), eval_set)
         summary = report.summary()
         summary["threshold"] = config.threshold
         if args.calibrate:
@@ -358,7 +359,8 @@ def _indent_quote(match: re.Match[str]) -> str:
 def chat_loop(retriever: Retriever, stdin: TextIO, out: TextIO) -> int:
     from bot.errors import CallbackDataError
     from bot.render.callbacks import decode
-    from bot.render.reply import about_reply, answer_reply, render_press, toc_reply
+    from bot.render.presses import render_press
+    from bot.render.reply import about_reply, answer_reply, toc_reply
 
     interactive = stdin.isatty()
     out.write("Footnote — ask about the essay. /help for commands, /quit to leave.\n")
@@ -380,9 +382,9 @@ def chat_loop(retriever: Retriever, stdin: TextIO, out: TextIO) -> int:
             out.write(CHAT_HELP + "\n")
             continue
         if text == "/sections":
-            reply = toc_reply(retriever.sections())
+            reply = toc_reply(retriever.library.sections())
         elif text == "/about":
-            reply = about_reply(retriever)
+            reply = about_reply(retriever.library)
         elif text.startswith("/cite"):
             phrase = text[len("/cite") :].strip()
             if not phrase:
@@ -396,7 +398,7 @@ def chat_loop(retriever: Retriever, stdin: TextIO, out: TextIO) -> int:
                 out.write(f"There is no button {number}.\n")
                 continue
             try:
-                reply = render_press(retriever, decode(labels[number - 1].callback_data))
+                reply = render_press(retriever.library, decode(labels[number - 1].callback_data))
             except CallbackDataError:
                 reply = None
             if reply is None:

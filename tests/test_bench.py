@@ -19,10 +19,11 @@ from bot.bench.core import heavy_imports, percentile, summarize
 from bot.cli import main
 from bot.config import DEFAULT_MODEL
 from bot.errors import BenchError
+from bot.index.ann import EXACT_SEARCH_LIMIT, choose_faiss_type
+from bot.index.build import build_index
 from bot.index.embedding import HashingEmbedder
-from bot.index.store import EXACT_SEARCH_LIMIT, build_index, choose_faiss_type
 from bot.search.engine import Engine
-from bot.search.retrieval import Retriever, open_retriever
+from bot.search.retriever import Retriever, open_retriever
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"

@@ -21,7 +21,7 @@ import pytest_asyncio
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ApplicationBuilder
 
-from bot.search.retrieval import Retriever
+from bot.search.retriever import Retriever
 from bot.telegram.app import SOMETHING_WRONG
 from bot.telegram.resilience import ResilientRateLimiter, SlidingWindow, is_transient
 from tests.botapi.fixtures import application_builder

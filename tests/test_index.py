@@ -18,23 +18,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-import bot.index.store as index_module
+import bot.index.ann as ann_module
+import bot.index.build as build_module
 from bot.errors import CorpusError
+from bot.index.ann import EXACT_SEARCH_LIMIT, build_faiss, choose_faiss_type
+from bot.index.build import build_index, corpus_fingerprint
 from bot.index.embedding import HashingEmbedder
-from bot.index.store import (
-    EXACT_SEARCH_LIMIT,
-    FORMAT_VERSION,
-    MANIFEST,
-    IndexProblem,
-    build_faiss,
-    build_index,
-    choose_faiss_type,
-    corpus_fingerprint,
-    load_index,
-    open_index,
-    read_manifest,
-)
-from bot.search.retrieval import Retriever
+from bot.index.manifest import FORMAT_VERSION, MANIFEST, read_manifest
+from bot.index.store import IndexProblem, load_index, open_index
+from bot.search.retriever import Retriever
 from tests.helpers.essay import (
     EMPTY_SECTION,
     ESSAY,
@@ -226,7 +218,7 @@ def test_force_rebuilds(built: Path, corpus: Path, fake: HashingEmbedder) -> Non
 def test_progress_is_reported(
     corpus: Path, index_dir: Path, fake: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(index_module, "EMBED_BATCH", 16)
+    monkeypatch.setattr(build_module, "EMBED_BATCH", 16)
     calls: list[tuple[int, int]] = []
     build_index(corpus, index_dir, fake, progress=lambda done, total: calls.append((done, total)))
     assert calls == [(16, 59), (32, 59), (48, 59), (59, 59)]
@@ -385,7 +377,7 @@ def test_embedder_failure_mid_build_keeps_the_old_index(
     built: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     expected, files, before = answers(built), read_manifest(built).files, listing(built)
-    monkeypatch.setattr(index_module, "EMBED_BATCH", 8)
+    monkeypatch.setattr(build_module, "EMBED_BATCH", 8)
     change_corpus(corpus)
     embedder = FailingEmbedder()
     with pytest.raises(RuntimeError, match="embedder crashed"):
@@ -563,7 +555,7 @@ def test_build_faiss_ivf_on_random_vectors() -> None:
 def test_ivf_index_is_written_and_loaded(
     corpus: Path, index_dir: Path, fake: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(index_module, "EXACT_SEARCH_LIMIT", 10)
+    monkeypatch.setattr(ann_module, "EXACT_SEARCH_LIMIT", 10)
     report = build_index(corpus, index_dir, fake)
     assert report.rebuilt
     manifest = read_manifest(index_dir)

@@ -17,11 +17,11 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-import bot.search.retrieval
+import bot.search.retriever
 from bot.config import Settings, load_settings
 from bot.index.embedding import HashingEmbedder
 from bot.redaction import REDACTED
-from bot.search.retrieval import Retriever
+from bot.search.retriever import Retriever
 from bot.telegram.app import INLINE_DEBOUNCE, RATE_LIMITED
 from bot.telegram.webhook import SECRET_HEADER, WebhookServer
 from tests.botapi.fixtures import TEST_TOKEN
@@ -179,7 +179,7 @@ async def test_reload_rebuilds_in_the_background_for_admins_only(
 
         write_text(tmp_path / "corpus" / "patience.txt", EXTRA_ESSAY)
         monkeypatch.setattr(
-            bot.search.retrieval, "make_embedder", lambda model: SlowBuildEmbedder()
+            bot.search.retriever, "make_embedder", lambda model: SlowBuildEmbedder()
         )
         server.push_update(server.private_message(ADMIN, "/reload"))
         await server.wait_for(lambda s: len(s.sent_messages(ADMIN)) == 1, timeout=5)

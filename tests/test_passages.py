@@ -151,7 +151,7 @@ def test_sections_and_paragraph_numbers(
 ) -> None:
     paragraphs, passages = essay_cut
     assert tuple(section.title for section in essay.sections) == SECTION_TITLES
-    assert [(p.section_no, p.section, p.number) for p in paragraphs] == [
+    assert [(p.section_no, p.section_title, p.number) for p in paragraphs] == [
         (0, "", 1),
         (0, "", 2),
         (0, "", 3),
@@ -161,13 +161,13 @@ def test_sections_and_paragraph_numbers(
     for passage in passages:
         paragraph = paragraphs[passage.paragraph_row]
         assert passage.doc_id == paragraph.doc_id == ESSAY_ID
-        assert (passage.section_no, passage.section, passage.paragraph) == (
+        assert (passage.section_no, passage.section_title, passage.paragraph_no) == (
             paragraph.section_no,
-            paragraph.section,
+            paragraph.section_title,
             paragraph.number,
         )
     # The empty section has a heading but nothing to quote.
-    assert not any(p.section == EMPTY_SECTION for p in passages)
+    assert not any(p.section_title == EMPTY_SECTION for p in passages)
 
 
 def test_numbering_restarts_in_each_section(tmp_path: Path) -> None:
@@ -177,7 +177,7 @@ def test_numbering_restarts_in_each_section(tmp_path: Path) -> None:
         "Two\n\nFirst of two.\n"
     )
     paragraphs, _ = cut_document(read_document(write_text(tmp_path / "n.txt", text)))
-    assert [(p.section, p.number) for p in paragraphs] == [
+    assert [(p.section_title, p.number) for p in paragraphs] == [
         ("", 1),
         ("One", 1),
         ("One", 2),

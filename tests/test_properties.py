@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from bot.index.manifest import DocumentInfo, SectionInfo
 from bot.index.passages import ParagraphRecord, Passage
 from bot.index.sentences import split_sentences
-from bot.index.store import DocumentInfo, SectionInfo
 from bot.render.callbacks import (
     MAX_CALLBACK_BYTES,
     CallbackDataError,
@@ -33,7 +33,8 @@ from bot.render.reply import (
     section_reply,
     toc_reply,
 )
-from bot.search.retrieval import Answer, Hit, Retriever, SectionRef
+from bot.search.answer import Answer, Hit
+from bot.search.retriever import Retriever
 from bot.telegram.app import help_text
 from bot.text import fold_with_map
 from tests.botapi.limits import check_reply_markup, check_text
@@ -82,7 +83,8 @@ def hits(draw: st.DrawFn) -> Hit:
     passage = Passage(
         draw(passage_id), 0, "doc", 0, section, number, first, last, start, end, text[start:end]
     )
-    document = DocumentInfo("doc", "doc.txt", draw(any_text), (SectionInfo(section, 1, 1),))
+    sections = (SectionInfo("doc", "Doc", 0, section, 1, 1),)
+    document = DocumentInfo("doc", "doc.txt", draw(any_text), sections)
     highlight = None
     if draw(st.booleans()):
         begin = draw(st.integers(0, end - start))
@@ -103,7 +105,7 @@ def test_any_hit_renders_as_a_sendable_message(hit: Hit, position: int) -> None:
 @given(any_text, st.sampled_from(["no-match", "off-topic", "empty-query"]))
 @PROPERTY
 def test_any_query_renders_a_sendable_refusal(query: str, reason: str) -> None:
-    suggestion = SectionRef("doc", "Doc", 0, query, 3)
+    suggestion = SectionInfo("doc", "Doc", 0, query, 3, 3)
     assert_sendable(answer_reply(Answer(query, False, (), reason, (suggestion,))))
 
 
@@ -111,7 +113,7 @@ def test_any_query_renders_a_sendable_refusal(query: str, reason: str) -> None:
 @PROPERTY
 def test_any_table_of_contents_is_sendable(sections: list[tuple[str, str, int]]) -> None:
     refs = [
-        SectionRef(f"doc{n % 3}", document, n, title, count)
+        SectionInfo(f"doc{n % 3}", document, n, title, count, count)
         for n, (document, title, count) in enumerate(sections)
     ]
     assert_sendable(toc_reply(refs))

@@ -19,9 +19,11 @@ pytest.importorskip(
 
 from bot.config import DEFAULT_MODEL
 from bot.evals.evaluation import EvalReport, EvalSet, evaluate, load_eval_set
+from bot.index.build import build_index
 from bot.index.embedding import Embedder, make_embedder
-from bot.index.store import IndexStore, build_index, load_index
-from bot.search.retrieval import RetrievalConfig, Retriever
+from bot.index.store import IndexStore, load_index
+from bot.search.ranking import RetrievalConfig
+from bot.search.retriever import Retriever
 from tests.helpers.essay import EVAL_SET, copy_essay
 
 pytestmark = pytest.mark.model

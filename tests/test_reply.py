@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.index.manifest import SectionInfo
 from bot.render.callbacks import (
     MAX_CALLBACK_BYTES,
     ShowParagraph,
@@ -21,6 +22,7 @@ from bot.render.callbacks import (
     decode,
     doc_key,
 )
+from bot.render.presses import passage_reply, render_press
 from bot.render.reply import (
     MAX_INLINE_DESCRIPTION,
     MAX_MESSAGE,
@@ -31,14 +33,13 @@ from bot.render.reply import (
     hit_reply,
     inline_description,
     paragraph_reply,
-    passage_reply,
     plain_text,
-    render_press,
     section_reply,
     toc_reply,
     utf16_len,
 )
-from bot.search.retrieval import Answer, Hit, Retriever, SectionRef, open_retriever
+from bot.search.answer import Answer, Hit
+from bot.search.retriever import Retriever, open_retriever
 from tests.botapi.telegram_html import parse_telegram_html
 from tests.helpers.essay import write_text
 
@@ -136,13 +137,13 @@ def check_reply(reply: Reply, retriever: Retriever | None = None) -> str:
             assert 1 <= len(button.callback_data.encode("utf-8")) <= MAX_CALLBACK_BYTES
             press = decode(button.callback_data)  # every button decodes ...
             if retriever is not None:  # ... and leads somewhere
-                assert render_press(retriever, press) is not None, button
+                assert render_press(retriever.library, press) is not None, button
     assert count <= 100
     return shown
 
 
 def all_hits(retriever: Retriever) -> list[Hit]:
-    return [retriever.hit(row) for row in range(len(retriever.store.passages))]
+    return [retriever.library.hit(row) for row in range(len(retriever.store.passages))]
 
 
 def paragraph_hits(retriever: Retriever) -> list[Hit]:
@@ -150,7 +151,7 @@ def paragraph_hits(retriever: Retriever) -> list[Hit]:
     hits: list[Hit] = []
     for rows in retriever.store.passages_of_paragraph.values():
         longest = max(rows, key=lambda r: len(retriever.store.passages[r].text))
-        hits.extend(retriever.hit(row) for row in dict.fromkeys((rows[0], rows[-1], longest)))
+        hits.extend(retriever.library.hit(row) for row in dict.fromkeys((rows[0], rows[-1], longest)))
     return hits
 
 
@@ -158,7 +159,7 @@ def test_hostile_corpus_was_read_as_written(hostile_retriever: Retriever) -> Non
     texts = [p.text for p in hostile_retriever.store.paragraphs]
     assert any("<script>" in t and "😀" in t and "\x07" in t and "\u200b" in t for t in texts)
     assert max(len(t) for t in texts) >= 20_000
-    titles = {s.title for s in hostile_retriever.sections()}
+    titles = {s.title for s in hostile_retriever.library.sections()}
     assert "Empty Heading Here" in titles
     assert max(len(t) for t in titles) > MAX_MESSAGE
 
@@ -200,14 +201,15 @@ def test_every_button_view_formats(hostile_retriever: Retriever) -> None:
     retriever = hostile_retriever
     for hit in paragraph_hits(retriever):
         for press in (ShowParagraph(hit.passage.id), ShowSectionOf(hit.passage.id)):
-            reply = render_press(retriever, press)
+            reply = render_press(retriever.library, press)
             assert reply is not None
             check_reply(reply, retriever)
-        reply = passage_reply(retriever, hit.passage.id)
+        reply = passage_reply(retriever.library, hit.passage.id)
         assert reply is not None
         check_reply(reply, retriever)
-    for section in retriever.sections():
-        reply = render_press(retriever, ShowSection(doc_key(section.doc_id), section.section_no))
+    for section in retriever.library.sections():
+        press = ShowSection(doc_key(section.doc_id), section.section_no)
+        reply = render_press(retriever.library, press)
         assert reply is not None
         shown = check_reply(reply, retriever)
         if section.empty:
@@ -221,7 +223,7 @@ def test_long_paragraphs_are_cut_at_sentence_boundaries(hostile_retriever: Retri
     for paragraph in retriever.store.paragraphs:
         if utf16_len(paragraph.text) <= MAX_MESSAGE:
             continue
-        hit = retriever.hit(retriever.store.passages_of_paragraph[paragraph.row][0])
+        hit = retriever.library.hit(retriever.store.passages_of_paragraph[paragraph.row][0])
         reply = paragraph_reply(hit, None, None)
         shown = check_reply(reply, retriever)
         quoted = shown.split("\n")[0]
@@ -256,21 +258,21 @@ def test_long_quotes_are_cut_at_sentence_boundaries(hostile_retriever: Retriever
 
 
 def test_toc_and_about_fit(hostile_retriever: Retriever) -> None:
-    sections = hostile_retriever.sections()
+    sections = hostile_retriever.library.sections()
     assert len(sections) > 300
     reply = toc_reply(sections)
     shown = check_reply(reply, hostile_retriever)
     assert "Empty Heading Here (no text in this copy)" in shown
     assert len(reply.buttons) == 20
     check_reply(toc_reply([]))
-    about = about_reply(hostile_retriever)
+    about = about_reply(hostile_retriever.library)
     shown = check_reply(about)
     assert "hostile.txt" in shown
 
 
-def hostile_sections(title: str, document: str) -> list[SectionRef]:
+def hostile_sections(title: str, document: str) -> list[SectionInfo]:
     return [
-        SectionRef("doc" + "x" * 300, document, number, title * (number + 1), number % 2)
+        SectionInfo("doc" + "x" * 300, document, number, title * (number + 1), number % 2, 0)
         for number in range(30)
     ]
 
@@ -307,10 +309,10 @@ def test_not_found_answers_echo_hostile_queries_safely(query: str) -> None:
 
 def test_section_reply_of_a_huge_section(hostile_retriever: Retriever) -> None:
     retriever = hostile_retriever
-    biggest = max(retriever.sections(), key=lambda s: s.paragraphs)
+    biggest = max(retriever.library.sections(), key=lambda s: s.paragraphs)
     assert biggest.paragraphs >= 60
-    paragraphs = retriever.section_paragraphs(biggest.doc_id, biggest.section_no)
-    ids = [retriever.first_window_id(p.row) for p in paragraphs]
+    paragraphs = retriever.library.section_paragraphs(biggest)
+    ids = [retriever.library.paragraph_id(p) for p in paragraphs]
     reply = section_reply(biggest, paragraphs, ids)
     check_reply(reply, retriever)
     assert sum(len(row) for row in reply.buttons) == 40
@@ -328,7 +330,7 @@ def test_result_navigation_round_trips(hostile_retriever: Retriever) -> None:
             break
         press = decode(forward[0].callback_data)
         assert isinstance(press, ShowResult)
-        following = render_press(retriever, press)
+        following = render_press(retriever.library, press)
         assert following is not None
         check_reply(following, retriever)
         seen.append(following.html)

@@ -12,9 +12,12 @@ from typing import Any
 
 import pytest
 
+from bot.index.build import build_index
 from bot.index.embedding import HashingEmbedder
-from bot.index.store import build_index, load_index
-from bot.search.retrieval import Answer, RetrievalConfig, Retriever
+from bot.index.store import load_index
+from bot.search.answer import Answer
+from bot.search.ranking import RetrievalConfig
+from bot.search.retriever import Retriever
 from bot.text import fold_with_map
 from tests.helpers.essay import EMPTY_SECTION, ESSAY_ID, SECTION_TITLES, copy_essay
 
@@ -237,29 +240,29 @@ def test_cite_or_ask(retriever: Retriever) -> None:
 
 def test_by_id_round_trip(retriever: Retriever) -> None:
     for passage in retriever.store.passages:
-        hit = retriever.by_id(passage.id)
+        hit = retriever.library.passage(passage.id)
         assert hit is not None
         assert hit.passage == passage
         assert hit.paragraph.row == passage.paragraph_row
         assert hit.quote in hit.context
-    assert retriever.by_id("000000000000") is None
-    assert retriever.by_id("") is None
+    assert retriever.library.passage("000000000000") is None
+    assert retriever.library.passage("") is None
 
 
 def test_ids_from_answers_resolve(retriever: Retriever) -> None:
     for hit in retriever.ask("sanctions", k=3).hits:
-        again = retriever.by_id(hit.passage.id)
+        again = retriever.library.passage(hit.passage.id)
         assert again is not None and again.quote == hit.quote
 
 
 def test_sections(retriever: Retriever) -> None:
-    sections = retriever.sections()
+    sections = retriever.library.sections()
     assert [s.title for s in sections] == list(SECTION_TITLES)
     assert [s.section_no for s in sections] == [0, 1, 2]
     assert [s.paragraphs for s in sections] == [3, 1, 0]
     assert [s.empty for s in sections] == [False, False, True]
     assert {s.doc_id for s in sections} == {ESSAY_ID}
-    assert {s.document for s in sections} == {"4 Ways out of the Korean Crisis"}
+    assert {s.document_title for s in sections} == {"4 Ways out of the Korean Crisis"}
 
 
 def test_hit_section(retriever: Retriever) -> None:
@@ -270,8 +273,9 @@ def test_hit_section(retriever: Retriever) -> None:
 
 
 def test_section_paragraphs(retriever: Retriever) -> None:
-    assert [p.number for p in retriever.section_paragraphs(ESSAY_ID, 0)] == [1, 2, 3]
-    assert retriever.section_paragraphs(ESSAY_ID, 2) == []
+    library = retriever.library
+    assert [p.number for p in library.section_paragraphs(library.sections()[0])] == [1, 2, 3]
+    assert library.section_paragraphs(library.sections()[2]) == []
 
 
 def test_fold_with_map() -> None:

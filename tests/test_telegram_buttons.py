@@ -115,7 +115,7 @@ async def test_full_paragraph_and_its_neighbours(
     message_id = answer.message_id
     full = await press(fake_botapi, app, USER, message_id, button_data(answer)["¶ Full paragraph"])
     paragraphs = essay.retriever.store.paragraphs
-    dual_track = next(p for p in paragraphs if p.section == DUAL_TRACK)
+    dual_track = next(p for p in paragraphs if p.section_title == DUAL_TRACK)
     assert full.text.startswith(dual_track.text[:200])
     assert dual_track.text in full.text
     assert full.text.endswith(f"{DOCUMENT} › {DUAL_TRACK} · ¶1")

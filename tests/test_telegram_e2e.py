@@ -202,7 +202,7 @@ async def test_start_with_a_passage_id_opens_that_passage(
     hit = essay.retriever.ask(QUESTION, 1).hits[0]
     reply = await say(fake_botapi, app, f"/start {hit.passage.id}")
     assert reply.text.startswith(hit.quote)
-    assert f"{DOCUMENT} › {DUAL_TRACK} · ¶{hit.passage.paragraph}" in reply.text
+    assert f"{DOCUMENT} › {DUAL_TRACK} · ¶{hit.passage.paragraph_no}" in reply.text
     assert set(button_data(reply)) == {"¶ Full paragraph", "§ Section"}
     assert_clean(fake_botapi, caplog)
 

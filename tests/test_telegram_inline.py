@@ -46,7 +46,7 @@ async def test_a_question_offers_several_quote_cards(
     results = answer["results"]
     assert 2 <= len(results) <= INLINE_RESULTS
     assert len({r["id"] for r in results}) == len(results)
-    sections = {s.title or "opening" for s in essay.retriever.sections()}
+    sections = {s.title or "opening" for s in essay.retriever.library.sections()}
     for result in results:
         assert result["type"] == "article"
         assert 1 <= len(result["id"].encode()) <= 64

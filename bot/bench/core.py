@@ -42,7 +42,7 @@ from bot.errors import BenchError
 from bot.evals import KOREAN_CRISIS_QUESTIONS
 
 if TYPE_CHECKING:
-    from bot.search.retrieval import Retriever
+    from bot.search.retriever import Retriever
 
 INLINE_TEXT = "What is the dual track proposal?"
 RESULTS_PER_QUESTION = 4  # what the bot asks for (telegram_bot.RESULTS_PER_QUESTION)
@@ -187,7 +187,7 @@ def bench_index(options: BenchOptions, default_model: str) -> Iterator[Path]:
 
 
 def open_bench_retriever(options: BenchOptions, index_dir: Path) -> Retriever:
-    from bot.search.retrieval import open_retriever
+    from bot.search.retriever import open_retriever
 
     retriever, _ = open_retriever(options.corpus_dir, index_dir, options.model)
     retriever.embed(["warm-up"])  # load the model before anything is timed
@@ -235,7 +235,7 @@ async def bench_latency(
     from bot.index.lexical import index_terms
     from bot.render.reply import answer_reply
     from bot.search.engine import Engine
-    from bot.search.retrieval import Retriever
+    from bot.search.retriever import Retriever
 
     store, embedder = retriever.store, retriever.embedder
     candidates = retriever.config.candidates

@@ -44,8 +44,9 @@ from bot.bench.core import (
     table,
 )
 from bot.errors import BenchError
+from bot.search.answer import Answer
 from bot.search.engine import Engine
-from bot.search.retrieval import Answer, Retriever
+from bot.search.retriever import Retriever
 
 if TYPE_CHECKING:
     from bot.bench.core import BenchOptions
@@ -423,7 +424,7 @@ def serve_child(argv: Sequence[str]) -> int:
     from dataclasses import replace
 
     from bot.config import load_settings
-    from bot.search.retrieval import open_retriever
+    from bot.search.retriever import open_retriever
     from bot.telegram.app import ALLOWED_UPDATES, build_application
 
     parser = argparse.ArgumentParser(prog="python -m bot.bench.e2e serve")

@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -289,7 +288,7 @@ def _recall(found: NDArray[np.int64], truth: NDArray[np.int64], k: int = 10) -> 
 def search_child(args: argparse.Namespace) -> dict[str, Any]:
     import faiss
 
-    from bot.index.store import build_faiss, choose_faiss_type, ivf_params
+    from bot.index.ann import build_faiss, choose_faiss_type, ivf_params
 
     size, workdir = args.size, Path(args.workdir)
     result: dict[str, Any] = {"size": size, "dimension": DIMENSION}
@@ -386,12 +385,14 @@ def search_child(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def text_child(args: argparse.Namespace) -> dict[str, Any]:
+    from bot.index.ann import build_faiss
     from bot.index.embedding import HashingEmbedder
     from bot.index.lexical import index_terms
+    from bot.index.manifest import Manifest, describe_documents
     from bot.index.passages import cut_corpus
-    from bot.index.store import DocumentInfo, IndexStore, Manifest, SectionInfo, build_faiss
+    from bot.index.store import IndexStore
     from bot.render.reply import answer_reply
-    from bot.search.retrieval import Retriever
+    from bot.search.retriever import Retriever
 
     size, workdir = args.size, Path(args.workdir)
     questions: list[str] = json.loads(Path(args.questions).read_text(encoding="utf-8"))
@@ -417,7 +418,7 @@ def text_child(args: argparse.Namespace) -> dict[str, Any]:
             import faiss
 
             faiss_index = faiss.read_index(str(workdir / "index.faiss"))
-            from bot.index.store import choose_faiss_type
+            from bot.index.ann import choose_faiss_type
 
             manifest_type, params = choose_faiss_type(size)
             faiss_index.nprobe = params.get("nprobe", 1)
@@ -425,26 +426,14 @@ def text_child(args: argparse.Namespace) -> dict[str, Any]:
         mixture = Mixture()
         vectors = mixture.sample(len(passages), seed=1)
         queries = mixture.sample(len(questions), seed=2)
-        from bot.index.store import choose_faiss_type
+        from bot.index.ann import choose_faiss_type
 
         manifest_type, params = choose_faiss_type(size)
         if manifest_type != "flat":
             faiss_index = build_faiss(vectors, manifest_type, params)
     if len(vectors) != len(passages):
         raise BenchError(f"{len(vectors)} vectors for {len(passages)} passages")
-    per_section = Counter((p.doc_id, p.section_no) for p in passages)
-    infos = tuple(
-        DocumentInfo(
-            d.doc_id,
-            d.path,
-            d.title,
-            tuple(
-                SectionInfo(s.title, len(s.paragraphs), per_section[(d.doc_id, number)])
-                for number, s in enumerate(d.sections)
-            ),
-        )
-        for d in documents
-    )
+    infos = describe_documents(documents, passages)
     manifest = Manifest(
         model="synthetic",
         dimension=DIMENSION,
@@ -536,9 +525,9 @@ def _profile_answers(
 
 
 def embed_child(args: argparse.Namespace) -> dict[str, Any]:
+    from bot.index.build import embed_passages
     from bot.index.embedding import make_embedder
     from bot.index.passages import cut_corpus
-    from bot.index.store import embed_passages
 
     documents = synthetic_documents(EMBED_CORPUS, _seed_text(Path(args.corpus)))
     _, passages = cut_corpus(documents)

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import EvalSetError
-from bot.search.retrieval import Answer, Retriever
+from bot.search.answer import Answer
+from bot.search.retriever import Retriever
 
 
 @dataclass(frozen=True)

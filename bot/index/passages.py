@@ -20,7 +20,7 @@ class ParagraphRecord:
     row: int
     doc_id: str
     section_no: int  # position of the section in its document, 0-based
-    section: str  # "" for the opening section before the first heading
+    section_title: str  # "" for the opening section before the first heading
     number: int  # 1-based within its section
     text: str
     start: int  # character offsets in the document's text
@@ -34,8 +34,8 @@ class Passage:
     paragraph_row: int
     doc_id: str
     section_no: int
-    section: str
-    paragraph: int  # 1-based within its section
+    section_title: str
+    paragraph_no: int  # 1-based within its section (ParagraphRecord.number)
     first_sentence: int  # 0-based, inclusive
     last_sentence: int  # 0-based, inclusive
     start: int  # character offsets in the document's text
@@ -84,7 +84,7 @@ def cut_document(
                 row=row,
                 doc_id=document.doc_id,
                 section_no=section_no,
-                section=section.title,
+                section_title=section.title,
                 number=number,
                 text=paragraph.text,
                 start=paragraph.start,
@@ -114,8 +114,8 @@ def cut_document(
                             paragraph_row=row,
                             doc_id=document.doc_id,
                             section_no=section_no,
-                            section=section.title,
-                            paragraph=number,
+                            section_title=section.title,
+                            paragraph_no=number,
                             first_sentence=first,
                             last_sentence=last,
                             start=source_begin,

@@ -5,24 +5,21 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
+from bot.index.manifest import SectionInfo
 from bot.index.passages import ParagraphRecord
 from bot.index.sentences import split_sentences
 from bot.render.callbacks import (
     MAX_RESULTS,
-    Press,
     Results,
-    ShowParagraph,
-    ShowResult,
-    ShowSectionOf,
-    doc_key,
     encode_paragraph,
     encode_results,
     encode_section,
     encode_section_of,
 )
-from bot.search.retrieval import Answer, Hit, Retriever, SectionRef
+from bot.search.answer import Answer, Hit
+from bot.search.library import Library
 
 # Telegram counts message length after entity parsing, in UTF-16 code units.
 MAX_MESSAGE = 4096
@@ -70,7 +67,7 @@ def citation(document: str, section: str, paragraph: int | None = None) -> str:
 
 
 def hit_citation(hit: Hit) -> str:
-    return citation(hit.document.title, hit.passage.section, hit.passage.paragraph)
+    return citation(hit.document.title, hit.passage.section_title, hit.passage.paragraph_no)
 
 
 def _highlighted(text: str, span: tuple[int, int] | None) -> str:
@@ -119,13 +116,13 @@ def answer_reply(answer: Answer, position: int = 0) -> Reply:
     if answer.found and answer.hits:
         hits = answer.hits[:MAX_RESULTS]
         position = min(max(position, 0), len(hits) - 1)
-        results = Results(tuple((h.passage.id, _highlight_index(h)) for h in hits))
+        results = Results(tuple((h.passage.id, h.highlighted_sentence()) for h in hits))
         return hit_reply(hits[position], results, position)
     if answer.reason == "empty-section" and answer.empty_section is not None:
         section = answer.empty_section
         text = (
             f"<b>{escape(section_label(section.title))}</b> is a section of "
-            f"<i>{escape(document_label(section.document))}</i>, "
+            f"<i>{escape(document_label(section.document_title))}</i>, "
             "but this copy has no text under it, so there is nothing to quote."
         )
         return Reply(text, _section_buttons(answer.suggestions))
@@ -140,17 +137,6 @@ def answer_reply(answer: Answer, position: int = 0) -> Reply:
     if answer.suggestions:
         text += " The nearest sections:"
     return Reply(text, _section_buttons(answer.suggestions))
-
-
-def _highlight_index(hit: Hit) -> int | None:
-    if hit.highlight is None:
-        return None
-    offset = hit.paragraph.sentences[hit.passage.first_sentence][0]
-    for number in range(hit.passage.first_sentence, hit.passage.last_sentence + 1):
-        begin, end = hit.paragraph.sentences[number]
-        if (begin - offset, end - offset) == hit.highlight:
-            return number - hit.passage.first_sentence
-    return None
 
 
 def hit_reply(hit: Hit, results: Results | None = None, position: int = 0) -> Reply:
@@ -179,10 +165,10 @@ def paragraph_reply(
 ) -> Reply:
     """A whole paragraph with the quoted window in bold, and buttons to its neighbours."""
     paragraph = hit.paragraph
-    cite_line = escape(citation(hit.document.title, paragraph.section, paragraph.number))
+    cite_line = escape(citation(hit.document.title, paragraph.section_title, paragraph.number))
     budget = (
         MAX_MESSAGE
-        - utf16_len(citation(hit.document.title, paragraph.section, paragraph.number))
+        - utf16_len(citation(hit.document.title, paragraph.section_title, paragraph.number))
         - 2
     )
     text = paragraph.text
@@ -204,12 +190,12 @@ def paragraph_reply(
 
 
 def section_reply(
-    section: SectionRef,
+    section: SectionInfo,
     paragraphs: Sequence[ParagraphRecord],
     paragraph_ids: Sequence[str],
 ) -> Reply:
     """A section: its title and the opening of each paragraph, with a button per paragraph."""
-    title, document = section_label(section.title), document_label(section.document)
+    title, document = section_label(section.title), document_label(section.document_title)
     header = f"<b>{escape(title)}</b>\n<i>{escape(document)}</i>\n"
     if not paragraphs:
         return Reply(header + "\nThis section has no text in this copy of the essay.")
@@ -234,21 +220,21 @@ def section_reply(
     return Reply(header + "\n" + "\n".join(lines), buttons)
 
 
-def _section_buttons(sections: Sequence[SectionRef]) -> tuple[tuple[Button, ...], ...]:
+def _section_buttons(sections: Sequence[SectionInfo]) -> tuple[tuple[Button, ...], ...]:
     return tuple(
         (Button(_short(f"§ {section_label(s.title)}", 60), encode_section(s.doc_id, s.section_no)),)
         for s in sections
     )
 
 
-def toc_reply(sections: Sequence[SectionRef]) -> Reply:
+def toc_reply(sections: Sequence[SectionInfo]) -> Reply:
     """The table of contents of every document, with a button per section."""
     lines: list[str] = []
     current = None
     for section in sections:
-        if section.document != current:
-            current = section.document
-            lines.append(f"\n<b>{escape(document_label(section.document))}</b>")
+        if section.document_title != current:
+            current = section.document_title
+            lines.append(f"\n<b>{escape(document_label(section.document_title))}</b>")
         note = "no text in this copy" if section.empty else f"{section.paragraphs} ¶"
         lines.append(f"• {escape(section_label(section.title))} <i>({note})</i>")
     text = _fit_lines(lines).strip() or "The corpus is empty."
@@ -283,75 +269,9 @@ def plain_text(html_text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", html_text))
 
 
-def sentence_span(hit: Hit, index: int | None) -> tuple[int, int] | None:
-    """The span, within the quote, of the quote's `index`-th sentence."""
-    if index is None:
-        return None
-    number = hit.passage.first_sentence + index
-    if number > hit.passage.last_sentence:
-        return None
-    offset = hit.paragraph.sentences[hit.passage.first_sentence][0]
-    begin, end = hit.paragraph.sentences[number]
-    return begin - offset, end - offset
-
-
-def render_press(retriever: Retriever, press: Press) -> Reply | None:
-    """The message a button press shows, or None when its passage no longer exists."""
-    if isinstance(press, ShowResult):
-        passage_id, highlight = press.results.items[press.position]
-        hit = retriever.by_id(passage_id)
-        if hit is None:
-            return None
-        hit = replace(hit, highlight=sentence_span(hit, highlight))
-        return hit_reply(hit, press.results, press.position)
-    if isinstance(press, ShowParagraph):
-        hit = retriever.by_id(press.passage_id)
-        if hit is None:
-            return None
-        return paragraph_reply(
-            hit,
-            _neighbour_id(retriever, hit.paragraph, -1),
-            _neighbour_id(retriever, hit.paragraph, +1),
-        )
-    if isinstance(press, ShowSectionOf):
-        hit = retriever.by_id(press.passage_id)
-        if hit is None:
-            return None
-        return _section_view(retriever, hit.section)
-    section = next(
-        (
-            s
-            for s in retriever.sections()
-            if doc_key(s.doc_id) == press.doc_key and s.section_no == press.section_no
-        ),
-        None,
-    )
-    return None if section is None else _section_view(retriever, section)
-
-
-def _section_view(retriever: Retriever, section: SectionRef) -> Reply:
-    paragraphs = retriever.section_paragraphs(section.doc_id, section.section_no)
-    ids = [retriever.first_window_id(p.row) for p in paragraphs]
-    return section_reply(section, paragraphs, ids)
-
-
-def _neighbour_id(retriever: Retriever, paragraph: ParagraphRecord, step: int) -> str | None:
-    row = paragraph.row + step
-    paragraphs = retriever.store.paragraphs
-    if not 0 <= row < len(paragraphs) or paragraphs[row].doc_id != paragraph.doc_id:
-        return None
-    return retriever.first_window_id(row)
-
-
-def passage_reply(retriever: Retriever, passage_id: str) -> Reply | None:
-    """A passage opened by id (a deep link): the quote with its buttons."""
-    hit = retriever.by_id(passage_id)
-    return None if hit is None else hit_reply(hit)
-
-
-def about_reply(retriever: Retriever) -> Reply:
+def about_reply(library: Library) -> Reply:
     lines = ["<b>What Footnote quotes</b>"]
-    for doc in retriever.store.manifest.documents:
+    for doc in library.documents:
         details = [f"<b>{escape(document_label(doc.title))}</b>"]
         if doc.author:
             details.append(f"by {escape(_short(doc.author, MAX_TITLE))}")
@@ -364,7 +284,7 @@ def about_reply(retriever: Retriever) -> Reply:
         empty = len(doc.sections) - texts
         note = f"{len(doc.sections)} sections" + (f", {empty} without text" if empty else "")
         lines.append(f"<i>{note}; file {escape(_short(doc.path, MAX_TITLE))}</i>")
-    manifest = retriever.store.manifest
+    manifest = library.manifest
     summary = (
         f"\n{manifest.passage_count} quotable passages, index built {escape(manifest.built_at)}."
     )

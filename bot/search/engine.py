@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.search.retrieval import Answer, Retriever
+from bot.search.answer import DEFAULT_RESULTS, Answer
+from bot.search.library import Library
+from bot.search.retriever import Retriever
 from bot.text import question_key
 
 if TYPE_CHECKING:
@@ -88,6 +90,11 @@ class Engine:
         self._waiting: dict[str, asyncio.Future[NDArray[np.float32]]] = {}
         self._worker: asyncio.Task[None] | None = None
         self._full: asyncio.Event | None = None
+
+    @property
+    def library(self) -> Library:
+        """The read-only library of the index in service."""
+        return self.retriever.library
 
     def swap(self, retriever: Retriever) -> None:
         """Serve from a new index from now on (questions in flight finish on the old one)."""
@@ -166,18 +173,18 @@ class Engine:
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
 
-    async def ask(self, question: str, k: int = 4) -> Answer:
+    async def ask(self, question: str, k: int = DEFAULT_RESULTS) -> Answer:
         self.stats.questions += 1
         retriever = self.retriever
-        if retriever.config.mode == "lexical" or not question.strip():
+        if not retriever.needs_vector(question):
             return await asyncio.to_thread(retriever.ask, question, k)
         vector = await self.embed(question)
         return await asyncio.to_thread(_ask_in_worker, retriever, question, k, vector)
 
-    async def cite(self, phrase: str, k: int = 4) -> Answer:
+    async def cite(self, phrase: str, k: int = DEFAULT_RESULTS) -> Answer:
         return await asyncio.to_thread(self.retriever.cite, phrase, k)
 
-    async def cite_or_ask(self, text: str, k: int = 4) -> Answer:
+    async def cite_or_ask(self, text: str, k: int = DEFAULT_RESULTS) -> Answer:
         answer = await self.cite(text, k)
         return answer if answer.found else await self.ask(text, k)
 

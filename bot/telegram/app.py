@@ -39,15 +39,14 @@ from bot.config import Settings
 from bot.errors import CallbackDataError
 from bot.redaction import redact_secrets
 from bot.render.callbacks import decode
+from bot.render.presses import passage_reply, render_press
 from bot.render.reply import (
     Reply,
     about_reply,
     answer_reply,
     format_hit,
     inline_description,
-    passage_reply,
     plain_text,
-    render_press,
     section_label,
     toc_reply,
 )
@@ -155,7 +154,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     welcome = "<b>Footnote</b> quotes the essay, never paraphrases it.\n\n"
     if context.args:
-        reply = passage_reply(_engine(context).retriever, context.args[0])
+        reply = passage_reply(_engine(context).library, context.args[0])
         if reply is not None:
             await _send(message, reply)
             return
@@ -218,13 +217,13 @@ async def cite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def sections(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show the table of contents."""
     if update.effective_message:
-        await _send(update.effective_message, toc_reply(_engine(context).retriever.sections()))
+        await _send(update.effective_message, toc_reply(_engine(context).library.sections()))
 
 
 async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Describe the documents in the corpus."""
     if update.effective_message:
-        await _send(update.effective_message, about_reply(_engine(context).retriever))
+        await _send(update.effective_message, about_reply(_engine(context).library))
 
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -285,7 +284,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except CallbackDataError:
         await query.answer(STALE_BUTTON)
         return
-    reply = render_press(_engine(context).retriever, press)
+    reply = render_press(_engine(context).library, press)
     if reply is None:
         await query.answer(STALE_BUTTON)
         return
@@ -341,7 +340,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     results = [
         InlineQueryResultArticle(
             id=f"{position}-{hit.passage.id}",
-            title=section_label(hit.passage.section) + f" · ¶{hit.passage.paragraph}",
+            title=section_label(hit.passage.section_title) + f" · ¶{hit.passage.paragraph_no}",
             description=inline_description(hit),
             input_message_content=InputTextMessageContent(
                 format_hit(hit), parse_mode=ParseMode.HTML
@@ -380,7 +379,7 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def reload_index(application: Application[Any, Any, Any, Any, Any, Any]) -> str:
     """Rebuild if the corpus changed, then swap the new index in atomically."""
-    from bot.search.retrieval import open_retriever
+    from bot.search.retriever import open_retriever
 
     lock: asyncio.Lock = application.bot_data.setdefault("reload_lock", asyncio.Lock())
     settings: Settings = application.bot_data["settings"]

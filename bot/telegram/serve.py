@@ -18,7 +18,7 @@ from telegram.ext import Application
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.search.engine import Engine
-from bot.search.retrieval import open_retriever
+from bot.search.retriever import open_retriever
 from bot.telegram.app import ALLOWED_UPDATES, build_application
 
 logger = logging.getLogger(__name__)

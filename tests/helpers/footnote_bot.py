@@ -19,7 +19,7 @@ from telegram.ext import Application
 
 from bot.config import Settings
 from bot.search.engine import Engine
-from bot.search.retrieval import Retriever, open_retriever
+from bot.search.retriever import Retriever, open_retriever
 from bot.telegram.app import ALLOWED_UPDATES, build_application
 from tests.botapi.fixtures import TEST_TOKEN
 from tests.botapi.server import FakeBotApi, SentMessage

@@ -18,7 +18,7 @@ from typing import Any
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.search.engine import Engine
-from bot.search.retrieval import Retriever, open_retriever
+from bot.search.retriever import Retriever, open_retriever
 from bot.telegram.app import ALLOWED_UPDATES, build_application
 from tests.botapi.fixtures import TEST_TOKEN
 from tests.botapi.server import FakeBotApi

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import bot.index.store
+import bot.index.build
 from bot.index.embedding import HashingEmbedder
 
 STALL_SECONDS = 60.0  # far longer than any test waits: the test kills us first
@@ -50,21 +50,21 @@ def _stall(marker: Path, what: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     corpus, index, marker_name, stage = (argv if argv is not None else sys.argv[1:])[:4]
     marker = Path(marker_name)
-    bot.index.store.EMBED_BATCH = 4  # many batches, so "mid-embedding" is a real point in time
+    bot.index.build.EMBED_BATCH = 4  # many batches, so "mid-embedding" is a real point in time
     if stage == "write":
-        write_jsonl = bot.index.store._write_jsonl
+        write_jsonl = bot.index.build._write_jsonl
 
         def slow_write_jsonl(path: Path, rows: list[Any]) -> None:
             write_jsonl(path, rows)
             if path.name.startswith("passages-"):
                 _stall(marker, f"wrote {path}")
 
-        bot.index.store._write_jsonl = slow_write_jsonl
+        bot.index.build._write_jsonl = slow_write_jsonl
     elif stage == "swap":
         replace = os.replace
 
         def slow_replace(src: Any, dst: Any, **kwargs: Any) -> None:
-            if Path(dst).name == bot.index.store.MANIFEST:
+            if Path(dst).name == bot.index.build.MANIFEST:
                 _stall(marker, "about to swap the manifest")
             replace(src, dst, **kwargs)
 
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     elif stage != "embed":
         raise SystemExit(f"unknown stage {stage!r}")
     embedder = SlowEmbedder(marker, stall=stage == "embed")
-    bot.index.store.build_index(Path(corpus), Path(index), embedder, force=True)
+    bot.index.build.build_index(Path(corpus), Path(index), embedder, force=True)
     marker.write_text("finished", encoding="utf-8")
 
 

@@ -1,0 +1,145 @@
+"""The manifest: what an index directory holds, self-described (format, model, counts, contents)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.corpus.reader import CorpusProblem, Document
+from bot.errors import IndexProblem
+from bot.index.passages import Passage
+
+# Bump when the files' layout or the passage records change, so existing indexes are rebuilt.
+FORMAT_VERSION = 2
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class SectionInfo:
+    """A section of a document, as the table of contents shows it."""
+
+    doc_id: str
+    document_title: str
+    section_no: int  # position in its document, 0-based
+    title: str  # "" for the opening section before the first heading
+    paragraphs: int
+    passages: int
+
+    @property
+    def empty(self) -> bool:
+        return self.paragraphs == 0
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    doc_id: str
+    path: str
+    title: str
+    sections: tuple[SectionInfo, ...]
+    author: str | None = None
+    source_url: str | None = None
+    date: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        # The document's id and title are said once, not again in each section.
+        data["sections"] = [
+            {"title": s.title, "paragraphs": s.paragraphs, "passages": s.passages}
+            for s in self.sections
+        ]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DocumentInfo:
+        sections = tuple(
+            SectionInfo(
+                data["doc_id"], data["title"], number, s["title"], s["paragraphs"], s["passages"]
+            )
+            for number, s in enumerate(data["sections"])
+        )
+        return cls(**{**data, "sections": sections})
+
+
+def describe_documents(
+    documents: Sequence[Document], passages: Sequence[Passage]
+) -> tuple[DocumentInfo, ...]:
+    """The manifest's entries for `documents`, cut into `passages`."""
+    per_section = Counter((passage.doc_id, passage.section_no) for passage in passages)
+    return tuple(
+        DocumentInfo(
+            doc_id=document.doc_id,
+            path=document.path,
+            title=document.title,
+            sections=tuple(
+                SectionInfo(
+                    document.doc_id,
+                    document.title,
+                    number,
+                    section.title,
+                    len(section.paragraphs),
+                    per_section[(document.doc_id, number)],
+                )
+                for number, section in enumerate(document.sections)
+            ),
+            author=document.author,
+            source_url=document.source_url,
+            date=document.date,
+        )
+        for document in documents
+    )
+
+
+@dataclass(frozen=True)
+class Manifest:
+    model: str
+    dimension: int
+    passage_count: int
+    paragraph_count: int
+    corpus_hash: str
+    built_at: str
+    faiss_type: str
+    faiss_params: dict[str, int]
+    files: dict[str, str]
+    documents: tuple[DocumentInfo, ...]
+    problems: tuple[CorpusProblem, ...] = ()
+    format_version: int = FORMAT_VERSION
+    build_seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["documents"] = [document.to_json() for document in self.documents]
+        data["format"] = "footnote-index"
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Manifest:
+        documents = tuple(DocumentInfo.from_json(doc) for doc in data["documents"])
+        problems = tuple(CorpusProblem(**p) for p in data.get("problems", ()))
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**{**fields, "documents": documents, "problems": problems})
+
+
+def read_manifest(index_dir: Path) -> Manifest:
+    path = index_dir / MANIFEST
+    if not path.is_file():
+        raise IndexProblem(f"no index in {index_dir} (run: footnote index)")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format_version") != FORMAT_VERSION:
+            raise IndexProblem(
+                f"index in {index_dir} has format {data.get('format_version')}, "
+                f"this Footnote reads {FORMAT_VERSION} (run: footnote index)"
+            )
+        manifest = Manifest.from_json(data)
+        if not isinstance(manifest.files, dict):
+            raise TypeError("'files' is not a mapping")
+        return manifest
+    # AttributeError: valid JSON that is not an object ("null", "[]") has no .get().
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise IndexProblem(
+            f"index manifest {path} is corrupt ({exc}); run: footnote index"
+        ) from exc

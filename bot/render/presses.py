@@ -1,0 +1,57 @@
+"""What a button press or a deep link shows: navigation through the library, rendered."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.index.manifest import SectionInfo
+from bot.render.callbacks import Press, ShowParagraph, ShowResult, ShowSectionOf, doc_key
+from bot.render.reply import Reply, hit_reply, paragraph_reply, section_reply
+from bot.search.library import Library
+
+
+def render_press(library: Library, press: Press) -> Reply | None:
+    """The message a button press shows, or None when its passage no longer exists."""
+    if isinstance(press, ShowResult):
+        passage_id, highlight = press.results.items[press.position]
+        hit = library.passage(passage_id)
+        if hit is None:
+            return None
+        span = None if highlight is None else hit.sentence_span(highlight)
+        hit = replace(hit, highlight=span)
+        return hit_reply(hit, press.results, press.position)
+    if isinstance(press, ShowParagraph):
+        hit = library.passage(press.passage_id)
+        if hit is None:
+            return None
+        return paragraph_reply(
+            hit,
+            library.neighbour_id(hit.paragraph, -1),
+            library.neighbour_id(hit.paragraph, +1),
+        )
+    if isinstance(press, ShowSectionOf):
+        hit = library.passage(press.passage_id)
+        if hit is None:
+            return None
+        return _section_view(library, hit.section)
+    section = next(
+        (
+            s
+            for s in library.sections()
+            if doc_key(s.doc_id) == press.doc_key and s.section_no == press.section_no
+        ),
+        None,
+    )
+    return None if section is None else _section_view(library, section)
+
+
+def _section_view(library: Library, section: SectionInfo) -> Reply:
+    paragraphs = library.section_paragraphs(section)
+    ids = [library.paragraph_id(p) for p in paragraphs]
+    return section_reply(section, paragraphs, ids)
+
+
+def passage_reply(library: Library, passage_id: str) -> Reply | None:
+    """A passage opened by id (a deep link): the quote with its buttons."""
+    hit = library.passage(passage_id)
+    return None if hit is None else hit_reply(hit)

@@ -1,0 +1,83 @@
+"""The search stage's face: questions and pasted phrases in, answers out, over one index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.index.build import BuildReport, ProgressCallback
+from bot.index.embedding import Embedder, make_embedder
+from bot.index.store import IndexStore, open_index
+from bot.search.answer import DEFAULT_RESULTS, Answer
+from bot.search.cite import CitationFinder
+from bot.search.library import Library
+from bot.search.ranking import Ranker, RetrievalConfig
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+
+class Retriever:
+    """Ranking, citation lookup and the read-only library of one loaded index."""
+
+    def __init__(
+        self, store: IndexStore, embedder: Embedder, config: RetrievalConfig | None = None
+    ) -> None:
+        self._store = store
+        self.embedder = embedder
+        self.config = config or RetrievalConfig()
+        self.library = Library(store)
+        self._ranker = Ranker(store, self.library, self.config)
+        self._citations = CitationFinder(
+            store, self.library, self.config.cite_threshold, self.config.candidates
+        )
+
+    @property
+    def store(self) -> IndexStore:
+        """The loaded index itself, for the search stage's own measurements (evaluation,
+        benchmarks); views use `library`, which is all they may know of an index."""
+        return self._store
+
+    def with_config(self, config: RetrievalConfig) -> Retriever:
+        """The same index and model, ranked another way (evaluation baselines)."""
+        return Retriever(self._store, self.embedder, config)
+
+    def embed(self, texts: list[str]) -> NDArray[np.float32]:
+        return self.embedder.encode(texts)
+
+    def needs_vector(self, query: str) -> bool:
+        """Whether answering `query` takes a query embedding."""
+        return self.config.uses_dense and bool(query.strip())
+
+    def ask(
+        self,
+        query: str,
+        k: int = DEFAULT_RESULTS,
+        query_vector: NDArray[np.float32] | None = None,
+    ) -> Answer:
+        if query_vector is None and self.needs_vector(query):
+            query_vector = self.embed([query])[0]
+        return self._ranker.answer(query, k, query_vector)
+
+    def cite(self, phrase: str, k: int = DEFAULT_RESULTS) -> Answer:
+        """Find where a pasted phrase stands, tolerating quote style, case and small typos."""
+        return self._citations.cite(phrase, k)
+
+    def cite_or_ask(self, text: str, k: int = DEFAULT_RESULTS) -> Answer:
+        """For a message that quotes or paraphrases the essay: a citation first, else a question."""
+        answer = self.cite(text, k)
+        return answer if answer.found else self.ask(text, k)
+
+
+def open_retriever(
+    corpus_dir: Path,
+    index_dir: Path,
+    model: str,
+    progress: ProgressCallback | None = None,
+    config: RetrievalConfig | None = None,
+) -> tuple[Retriever, BuildReport]:
+    """Load (rebuilding first if stale) the index for a corpus, ready to answer."""
+    embedder = make_embedder(model)
+    store, report = open_index(corpus_dir, index_dir, embedder, progress)
+    return Retriever(store, embedder, config), report
