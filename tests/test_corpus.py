@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-import bot.corpus.reader as corpus_module
-from bot.corpus.reader import (
+import bot.corpus.read as read_module
+from bot.corpus import (
     SUPPORTED_SUFFIXES,
-    CorpusError,
     CorpusProblem,
     Document,
     Paragraph,
     read_corpus,
     read_document,
 )
+from bot.errors import CorpusError
 from bot.index.sentences import split_sentences
 
 REPO = Path(__file__).resolve().parent.parent
@@ -501,7 +501,7 @@ def test_read_corpus_turns_unexpected_errors_into_problems(
     def explode(text: str, stem: str) -> None:
         raise RuntimeError("parser\nfell over")
 
-    monkeypatch.setitem(corpus_module._READERS, ".md", explode)
+    monkeypatch.setitem(read_module._READERS, ".md", explode)
     documents, problems = read_corpus(tmp_path)
     assert [d.path for d in documents] == ["good.txt"]
     assert problems == [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.corpus.reader import read_document
+from bot.corpus import read_document
 from bot.index.lexical import BM25, STOPWORDS, index_terms, tokenize
 from bot.index.passages import cut_document
 from tests.helpers.essay import ESSAY

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.corpus.reader import Document, read_document
+from bot.corpus import Document, read_document
 from bot.index.passages import (
     MAX_WINDOW,
     ParagraphRecord,

@@ -151,7 +151,8 @@ def paragraph_hits(retriever: Retriever) -> list[Hit]:
     hits: list[Hit] = []
     for rows in retriever.store.passages_of_paragraph.values():
         longest = max(rows, key=lambda r: len(retriever.store.passages[r].text))
-        hits.extend(retriever.library.hit(row) for row in dict.fromkeys((rows[0], rows[-1], longest)))
+        chosen = dict.fromkeys((rows[0], rows[-1], longest))
+        hits.extend(retriever.library.hit(row) for row in chosen)
     return hits
 
 

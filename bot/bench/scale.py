@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from bot.bench.core import BenchOptions
-    from bot.corpus.reader import Document
+    from bot.corpus import Document
 
 DIMENSION = 384  # all-MiniLM-L6-v2
 CENTROIDS = 4096
@@ -178,7 +178,7 @@ def synthetic_documents(passages: int, seed_text: str, seed: int = 0) -> list[Do
     """Documents that cut into exactly `passages` passages (sentence windows)."""
     import re
 
-    from bot.corpus.reader import Document, Paragraph, Section
+    from bot.corpus import Document, Paragraph, Section
     from bot.index.sentences import split_sentences
 
     rng = np.random.default_rng(seed)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.corpus.reader import CorpusProblem, Document, read_corpus
+from bot.corpus import CorpusProblem, Document, corpus_files, read_corpus
 from bot.errors import CorpusError, IndexProblem
 from bot.index.ann import build_faiss, choose_faiss_type
 from bot.index.embedding import Embedder
@@ -59,10 +59,8 @@ def corpus_fingerprint(corpus_dir: Path) -> str:
     digest = hashlib.sha256(f"footnote-corpus passages-v{PASSAGE_FORMAT}\n".encode())
     if not corpus_dir.is_dir():
         raise CorpusError(str(corpus_dir), "the corpus directory does not exist")
-    for path in sorted(corpus_dir.rglob("*")):
+    for path in corpus_files(corpus_dir):
         relative = path.relative_to(corpus_dir)
-        if not path.is_file() or any(part.startswith(".") for part in relative.parts):
-            continue
         try:
             content = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError as exc:

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.corpus.reader import CorpusProblem, Document
+from bot.corpus import CorpusProblem, Document
 from bot.errors import IndexProblem
 from bot.index.passages import Passage
 

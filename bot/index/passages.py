@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.corpus.reader import Document
+from bot.corpus import Document
 from bot.index.sentences import split_sentences
 
 MAX_WINDOW = 3

@@ -1,0 +1,105 @@
+"""Reading files into Documents: one essay, or the whole corpus with its problems named."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.corpus.decode import decode_text
+from bot.corpus.files import corpus_files
+from bot.corpus.html import read_html
+from bot.corpus.markdown import read_markdown
+from bot.corpus.model import CorpusProblem, Document
+from bot.corpus.plain import read_plain_text
+from bot.corpus.sections import Parsed
+from bot.errors import CorpusError
+from bot.text import collapse_whitespace
+
+_READERS: dict[str, Callable[[str, str], Parsed]] = {
+    ".txt": read_plain_text,
+    ".md": read_markdown,
+    ".markdown": read_markdown,
+    ".html": read_html,
+    ".htm": read_html,
+}
+
+
+def _relative_name(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return path.name
+
+
+def _unsupported(suffix: str) -> str:
+    shown = suffix or "(no extension)"
+    return f"unsupported file type {shown} (Footnote reads .txt, .md, .html)"
+
+
+def read_document(path: Path, root: Path | None = None) -> Document:
+    """Read one essay; raises CorpusError naming the file when it cannot be used."""
+    name = _relative_name(path, root)
+    suffix = path.suffix.lower()
+    reader = _READERS.get(suffix)
+    if reader is None:
+        raise CorpusError(name, _unsupported(suffix))
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise CorpusError(name, f"could not open the file ({error.strerror or error})") from None
+    try:
+        text = decode_text(data)
+    except ValueError as error:
+        raise CorpusError(name, str(error)) from None
+    doc_id = name[: -len(path.suffix)] if path.suffix else name
+    try:
+        parsed = reader(text, path.stem)
+    except ValueError as error:
+        raise CorpusError(name, str(error)) from None
+    if not any(section.paragraphs for section in parsed.sections):
+        raise CorpusError(name, "no paragraphs (nothing to quote besides a title or headings)")
+    return Document(
+        doc_id=doc_id,
+        path=name,
+        title=parsed.title,
+        sections=parsed.sections,
+        text=parsed.text,
+        content_hash=hashlib.sha256(data).hexdigest(),
+        author=parsed.author,
+        source_url=parsed.source_url,
+        date=parsed.date,
+    )
+
+
+def read_corpus(directory: Path) -> tuple[list[Document], list[CorpusProblem]]:
+    """Read every essay under `directory`; bad files are named in the problems, not fatal."""
+    if not directory.exists():
+        raise CorpusError(str(directory), "the corpus folder does not exist")
+    if not directory.is_dir():
+        raise CorpusError(str(directory), "the corpus path is not a folder")
+    documents: list[Document] = []
+    problems: list[CorpusProblem] = []
+    seen_ids: dict[str, str] = {}
+    for path in corpus_files(directory):
+        name = path.relative_to(directory).as_posix()
+        try:
+            document = read_document(path, directory)
+        except CorpusError as error:
+            problems.append(CorpusProblem(name, error.reason))
+            continue
+        except Exception as error:  # one odd file must not stop the rest
+            reason = collapse_whitespace(
+                f"unexpected error while reading: {type(error).__name__}: {error}"
+            )
+            problems.append(CorpusProblem(name, reason))
+            continue
+        if document.doc_id in seen_ids:
+            reason = f"duplicate document id {document.doc_id!r} (also {seen_ids[document.doc_id]})"
+            problems.append(CorpusProblem(name, reason))
+            continue
+        seen_ids[document.doc_id] = name
+        documents.append(document)
+    return documents, problems
