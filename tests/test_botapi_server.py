@@ -19,6 +19,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputTextMessageContent,
+    Message,
     ReplyParameters,
     Update,
 )
@@ -290,7 +291,10 @@ async def test_edits(bot: Bot, fake_botapi: FakeBotApi) -> None:
             "<b>v1</b>", USER, sent.message_id, parse_mode="HTML", reply_markup=KEYBOARD
         )
     edited = await bot.edit_message_text("<b>v2</b>", USER, sent.message_id, parse_mode="HTML")
-    assert isinstance(edited, object) and fake_botapi.message(USER, sent.message_id) is not None
+    assert isinstance(edited, Message)
+    assert edited.message_id == sent.message_id and edited.text == "v2"
+    stored = fake_botapi.message(USER, sent.message_id)
+    assert stored is not None and stored["text"] == "v2"
     stored = fake_botapi.message(USER, sent.message_id) or {}
     assert stored["text"] == "v2" and "reply_markup" not in stored  # no markup = removed
     await bot.edit_message_reply_markup(USER, sent.message_id, reply_markup=KEYBOARD)
