@@ -1,17 +1,101 @@
-"""Which files belong to the corpus: the one place that decides it."""
+"""Which files belong to the corpus: the one place that decides it.
+
+The corpus is a boundary: only regular files whose real path lies inside the corpus folder are
+read.  A corpus checked out from git, unpacked from an archive or shared over a network can
+carry links to anything (`notes.txt -> /etc/passwd`, or to the bot's own `.env`); whatever
+Footnote reads, anyone can make it quote.  So links that leave the folder are named as skipped
+unless the operator opts in (FOOTNOTE_FOLLOW_LINKS=1), and files that look like secrets (keys,
+`.env` files) are never opened, not even to hash them.
+"""
 
 from __future__ import annotations
 
+import fnmatch
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.corpus.model import CorpusProblem
 
-def corpus_files(directory: Path) -> list[Path]:
-    """Every file under `directory`, hidden ones skipped, sorted by "/"-separated relative path."""
-    files = []
-    for path in directory.rglob("*"):
-        relative = path.relative_to(directory)
-        if any(part.startswith(".") for part in relative.parts):
-            continue  # hidden files and folders (.git, .DS_Store, editor swap files)
-        if path.is_file():
-            files.append(path)
-    return sorted(files, key=lambda p: p.relative_to(directory).as_posix())
+LINK_OUTSIDE = "a link to outside the corpus folder is not followed (set FOOTNOTE_FOLLOW_LINKS=1)"
+SECRET_LOOKING = "looks like a secret (keys and .env files are never read)"
+# Lower-cased file-name patterns of keys, certificates, password stores and env files.
+_SECRET_NAMES = (
+    "*.env", "env", "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.kdbx",
+    "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", "*.gpg", "credentials", "credentials.*",
+    "*.netrc", "secrets", "secrets.*", "*.secret", "*.secrets",
+)  # fmt: skip
+
+
+@dataclass
+class CorpusScan:
+    """The files to read, in order, and what was passed over with the reason."""
+
+    files: list[Path] = field(default_factory=list)
+    skipped: list[CorpusProblem] = field(default_factory=list)
+
+
+def looks_secret(name: str) -> bool:
+    lowered = name.lower()
+    return any(fnmatch.fnmatchcase(lowered, pattern) for pattern in _SECRET_NAMES)
+
+
+def scan_corpus(directory: Path, follow_links: bool = False) -> CorpusScan:
+    """Walk `directory` (hidden files and folders skipped) without leaving it, unless
+    `follow_links` lets links lead elsewhere; sorted by "/"-separated relative path."""
+    scan = CorpusScan()
+    root = directory.resolve()
+    seen_dirs = {root}
+    pending = [directory]
+    while pending:  # bounded: each real folder is visited once (seen_dirs)
+        folder = pending.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as error:
+            name = _relative(folder, directory)
+            scan.skipped.append(CorpusProblem(name + "/", _unreadable_folder(error)))
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue  # hidden files and folders (.git, .env, .DS_Store, editor swap files)
+            path = Path(entry.path)
+            name = _relative(path, directory)
+            if looks_secret(entry.name):
+                scan.skipped.append(CorpusProblem(name, SECRET_LOOKING))
+                continue
+            try:
+                real = path.resolve(strict=True)
+            except (OSError, RuntimeError):  # a dangling or looping link
+                scan.skipped.append(CorpusProblem(name, "a broken link"))
+                continue
+            inside = real == root or root in real.parents
+            if entry.is_symlink() and not inside and not follow_links:
+                scan.skipped.append(CorpusProblem(name, LINK_OUTSIDE))
+                continue
+            if real.is_dir():
+                if real not in seen_dirs:  # a link to a folder already walked is not walked twice
+                    seen_dirs.add(real)
+                    pending.append(path)
+            elif real.is_file():
+                if looks_secret(real.name):
+                    scan.skipped.append(CorpusProblem(name, SECRET_LOOKING))
+                else:
+                    scan.files.append(path)
+            # FIFOs, sockets and devices are not documents; reading one could block forever.
+    scan.files.sort(key=lambda p: p.relative_to(directory).as_posix())
+    scan.skipped.sort(key=lambda problem: problem.path)
+    return scan
+
+
+def corpus_files(directory: Path, follow_links: bool = False) -> list[Path]:
+    """The files of the corpus under `directory`, in reading order (see scan_corpus)."""
+    return scan_corpus(directory, follow_links).files
+
+
+def _relative(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path != root else "."
+
+
+def _unreadable_folder(error: OSError) -> str:
+    reason = error.strerror or type(error).__name__
+    return f"folder cannot be read ({reason}); its documents are left out"

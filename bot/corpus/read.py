@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.corpus.decode import decode_text
-from bot.corpus.files import corpus_files
+from bot.corpus.files import scan_corpus
 from bot.corpus.html import read_html
 from bot.corpus.markdown import read_markdown
 from bot.corpus.model import CorpusProblem, Document
@@ -74,16 +74,19 @@ def read_document(path: Path, root: Path | None = None) -> Document:
     )
 
 
-def read_corpus(directory: Path) -> tuple[list[Document], list[CorpusProblem]]:
+def read_corpus(
+    directory: Path, follow_links: bool = False
+) -> tuple[list[Document], list[CorpusProblem]]:
     """Read every essay under `directory`; bad files are named in the problems, not fatal."""
     if not directory.exists():
         raise CorpusError(str(directory), "the corpus folder does not exist")
     if not directory.is_dir():
         raise CorpusError(str(directory), "the corpus path is not a folder")
     documents: list[Document] = []
-    problems: list[CorpusProblem] = []
+    scan = scan_corpus(directory, follow_links)
+    problems: list[CorpusProblem] = list(scan.skipped)
     seen_ids: dict[str, str] = {}
-    for path in corpus_files(directory):
+    for path in scan.files:
         name = path.relative_to(directory).as_posix()
         try:
             document = read_document(path, directory)
@@ -102,4 +105,5 @@ def read_corpus(directory: Path) -> tuple[list[Document], list[CorpusProblem]]:
             continue
         seen_ids[document.doc_id] = name
         documents.append(document)
+    problems.sort(key=lambda problem: problem.path)
     return documents, problems

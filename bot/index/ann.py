@@ -30,11 +30,13 @@ def ivf_params(count: int) -> dict[str, int]:
     nlist = min(nlist, max(16, count // 39))
     return {"nlist": nlist, "nprobe": min(nlist, max(16, nlist // 32))}
 
+
 def choose_faiss_type(count: int) -> tuple[str, dict[str, int]]:
     """Exact search while it is fast enough, IVF beyond (see docs/performance.md)."""
     if count <= EXACT_SEARCH_LIMIT:
         return "flat", {}
     return "ivf", ivf_params(count)
+
 
 def build_faiss(vectors: NDArray[np.float32], faiss_type: str, params: dict[str, int]) -> Any:
     import faiss

@@ -30,10 +30,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.corpus import CorpusProblem, Document, corpus_files, read_corpus
+from bot.corpus import CorpusProblem, Document, read_corpus
+from bot.corpus.files import scan_corpus
 from bot.errors import CorpusError, IndexProblem
 from bot.index.ann import build_faiss, choose_faiss_type
 from bot.index.embedding import Embedder
+from bot.index.lock import writer_lock
 from bot.index.manifest import MANIFEST, Manifest, describe_documents, read_manifest
 from bot.index.passages import PASSAGE_FORMAT, Passage, cut_corpus
 
@@ -53,26 +55,35 @@ class BuildReport:
     passages: int
     seconds: float
     problems: list[CorpusProblem] = field(default_factory=list)
+    # Set when the index could not be refreshed and the one already there is served instead.
+    warning: str | None = None
 
-def corpus_fingerprint(corpus_dir: Path) -> str:
-    """Hash of every corpus file's name and bytes: detects changes without parsing anything."""
+
+def corpus_fingerprint(corpus_dir: Path, follow_links: bool = False) -> str:
+    """Hash of every corpus file's name and bytes, and of what was skipped: detects changes
+    (a folder that becomes readable, say) without parsing anything."""
     digest = hashlib.sha256(f"footnote-corpus passages-v{PASSAGE_FORMAT}\n".encode())
     if not corpus_dir.is_dir():
         raise CorpusError(str(corpus_dir), "the corpus directory does not exist")
-    for path in corpus_files(corpus_dir):
+    scan = scan_corpus(corpus_dir, follow_links)
+    for path in scan.files:
         relative = path.relative_to(corpus_dir)
         try:
             content = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError as exc:
             content = f"unreadable:{exc.errno}"
         digest.update(f"{relative.as_posix()}\t{content}\n".encode())
+    for problem in scan.skipped:
+        digest.update(f"skipped\t{problem.path}\t{problem.reason}\n".encode())
     return digest.hexdigest()
+
 
 def _write_jsonl(path: Path, rows: list[Any]) -> None:
     with path.open("w", encoding="utf-8") as out:
         for row in rows:
             out.write(json.dumps(asdict(row), ensure_ascii=False))
             out.write("\n")
+
 
 def _fsync_dir(directory: Path) -> None:
     with contextlib.suppress(OSError):
@@ -81,6 +92,7 @@ def _fsync_dir(directory: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
 
 def embed_passages(
     passages: list[Passage], embedder: Embedder, progress: ProgressCallback | None = None
@@ -94,6 +106,7 @@ def embed_passages(
     if not chunks:
         return np.zeros((0, embedder.dimension), dtype=np.float32)
     return np.vstack(chunks)
+
 
 def write_index(
     index_dir: Path,
@@ -158,15 +171,19 @@ def write_index(
             _fsync_dir(index_dir)
     except OSError as exc:
         raise IndexProblem(f"cannot write the index in {index_dir}: {exc.strerror or exc}") from exc
-    _remove_stale_generations(index_dir, keep=set(files.values()) | previous)
+    # The generation the manifest names now is kept whatever happened meanwhile.
+    keep = set(files.values()) | previous | _read_manifest_files(index_dir)
+    _remove_stale_generations(index_dir, keep)
     return manifest
+
 
 def _read_manifest_files(index_dir: Path) -> set[str]:
     try:
         data = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
         return set(data.get("files", {}).values())
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, TypeError, RecursionError):
         return set()
+
 
 def _remove_stale_generations(index_dir: Path, keep: set[str]) -> None:
     # The previous generation is kept too: a reader that loaded the old manifest a moment
@@ -180,13 +197,17 @@ def _remove_stale_generations(index_dir: Path, keep: set[str]) -> None:
         elif path.is_dir() and path.name.startswith(".build-") and _older_than(path, 3600):
             shutil.rmtree(path, ignore_errors=True)
 
+
 def _older_than(path: Path, seconds: float) -> bool:
     try:
         return time.time() - path.stat().st_mtime > seconds
     except OSError:
         return False
 
-def staleness(index_dir: Path, corpus_dir: Path, model: str) -> str | None:
+
+def staleness(
+    index_dir: Path, corpus_dir: Path, model: str, follow_links: bool = False
+) -> str | None:
     """Why the index must be rebuilt, or None when it is up to date."""
     try:
         manifest = read_manifest(index_dir)
@@ -194,12 +215,13 @@ def staleness(index_dir: Path, corpus_dir: Path, model: str) -> str | None:
         return str(exc)
     if manifest.model != model:
         return f"the model changed ({manifest.model} -> {model})"
-    if manifest.corpus_hash != corpus_fingerprint(corpus_dir):
+    if manifest.corpus_hash != corpus_fingerprint(corpus_dir, follow_links):
         return "the corpus changed"
     missing = [name for name in manifest.files.values() if not (index_dir / name).is_file()]
     if missing:
         return f"index files are missing: {', '.join(missing)}"
     return None
+
 
 def build_index(
     corpus_dir: Path,
@@ -207,22 +229,47 @@ def build_index(
     embedder: Embedder,
     progress: ProgressCallback | None = None,
     force: bool = False,
+    follow_links: bool = False,
+    on_wait: Callable[[str], None] | None = None,
 ) -> BuildReport:
-    """Rebuild the index if the corpus or the model changed (or `force`)."""
+    """Rebuild the index if the corpus or the model changed (or `force`), holding the index
+    directory's writer lock; `on_wait` hears who holds it if another build is running."""
     started = time.perf_counter()
-    reason = "forced" if force else staleness(index_dir, corpus_dir, embedder.name)
-    if reason is None:
-        manifest = read_manifest(index_dir)
-        return BuildReport(
-            False,
-            "up to date",
-            len(manifest.documents),
-            manifest.passage_count,
-            time.perf_counter() - started,
-            list(manifest.problems),
+    if not force and staleness(index_dir, corpus_dir, embedder.name, follow_links) is None:
+        return _up_to_date(index_dir, started)
+    with writer_lock(index_dir, on_wait=on_wait):
+        # Checked again under the lock: the build we waited for may have done the work.
+        reason = (
+            "forced" if force else staleness(index_dir, corpus_dir, embedder.name, follow_links)
         )
-    fingerprint = corpus_fingerprint(corpus_dir)
-    documents, problems = read_corpus(corpus_dir)
+        if reason is None:
+            return _up_to_date(index_dir, started)
+        return _rebuild(corpus_dir, index_dir, embedder, progress, reason, follow_links, started)
+
+
+def _up_to_date(index_dir: Path, started: float) -> BuildReport:
+    manifest = read_manifest(index_dir)
+    return BuildReport(
+        False,
+        "up to date",
+        len(manifest.documents),
+        manifest.passage_count,
+        time.perf_counter() - started,
+        list(manifest.problems),
+    )
+
+
+def _rebuild(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    progress: ProgressCallback | None,
+    reason: str,
+    follow_links: bool,
+    started: float,
+) -> BuildReport:
+    fingerprint = corpus_fingerprint(corpus_dir, follow_links)
+    documents, problems = read_corpus(corpus_dir, follow_links)
     if not documents:
         named = "; ".join(f"{p.path}: {p.reason}" for p in problems)
         raise CorpusError(

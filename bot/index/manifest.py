@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -16,6 +17,7 @@ from bot.index.passages import Passage
 # Bump when the files' layout or the passage records change, so existing indexes are rebuilt.
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
+GENERATION_FILE = re.compile(r"(?:passages|paragraphs|vectors|faiss)-[A-Za-z0-9_.-]+")
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,12 @@ class Manifest:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Manifest:
+        files = data["files"]
+        if not isinstance(files, dict) or not all(
+            isinstance(name, str) and GENERATION_FILE.fullmatch(name) for name in files.values()
+        ):
+            # Every path the index loads is a plain file name inside the index directory.
+            raise ValueError("'files' must map to generation file names in the index directory")
         documents = tuple(DocumentInfo.from_json(doc) for doc in data["documents"])
         problems = tuple(CorpusProblem(**p) for p in data.get("problems", ()))
         fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
@@ -134,12 +142,12 @@ def read_manifest(index_dir: Path) -> Manifest:
                 f"index in {index_dir} has format {data.get('format_version')}, "
                 f"this Footnote reads {FORMAT_VERSION} (run: footnote index)"
             )
-        manifest = Manifest.from_json(data)
-        if not isinstance(manifest.files, dict):
-            raise TypeError("'files' is not a mapping")
-        return manifest
-    # AttributeError: valid JSON that is not an object ("null", "[]") has no .get().
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return Manifest.from_json(data)
+    except OSError as exc:
+        raise IndexProblem(f"cannot read {path}: {exc.strerror or exc}") from exc
+    # AttributeError: valid JSON that is not an object ("null", "[]") has no .get();
+    # RecursionError: JSON nested thousands deep.
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise IndexProblem(
             f"index manifest {path} is corrupt ({exc}); run: footnote index"
         ) from exc

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.errors import IndexProblem
+from bot.errors import CorpusError, IndexProblem
 from bot.index.build import BuildReport, ProgressCallback, build_index
 from bot.index.embedding import Embedder
 from bot.index.lexical import BM25, index_terms
@@ -58,9 +59,11 @@ class IndexStore:
         scores, rows = self.faiss_index.search(query.reshape(1, -1), min(k, len(self.passages)))
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
 
+
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
 
 def load_index(index_dir: Path) -> IndexStore:
     manifest = read_manifest(index_dir)
@@ -93,18 +96,58 @@ def load_index(index_dir: Path) -> IndexStore:
         )
     return IndexStore(manifest, passages, paragraphs, vectors, faiss_index)
 
+
 def open_index(
     corpus_dir: Path,
     index_dir: Path,
     embedder: Embedder,
     progress: ProgressCallback | None = None,
+    *,
+    follow_links: bool = False,
+    keep_previous: bool = True,
+    on_wait: Callable[[str], None] | None = None,
 ) -> tuple[IndexStore, BuildReport]:
-    """Load the index, rebuilding it first when it is stale, missing or corrupt."""
-    report = build_index(corpus_dir, index_dir, embedder, progress)
+    """Load the index, rebuilding it first when it is stale, missing or corrupt.
+
+    With `keep_previous`, when the corpus or the index directory cannot be read or written,
+    the index already there (built with this model) answers, and the report carries a
+    warning: a process starting up serves rather than refuses.  Without it (a reload, whose
+    caller is still serving the old index) the failure is raised."""
+    try:
+        report = build_index(
+            corpus_dir, index_dir, embedder, progress, follow_links=follow_links, on_wait=on_wait
+        )
+    except (IndexProblem, CorpusError) as problem:
+        if not keep_previous:
+            raise
+        return _previous_index(index_dir, embedder, problem)
     try:
         return load_index(index_dir), report
     except IndexProblem:
         if report.rebuilt:
             raise
-        report = build_index(corpus_dir, index_dir, embedder, progress, force=True)
+        report = build_index(corpus_dir, index_dir, embedder, progress, True, follow_links, on_wait)
         return load_index(index_dir), report
+
+
+def _previous_index(
+    index_dir: Path, embedder: Embedder, problem: IndexProblem | CorpusError
+) -> tuple[IndexStore, BuildReport]:
+    try:
+        store = load_index(index_dir)
+    except IndexProblem:
+        raise problem from None
+    if store.manifest.model != embedder.name:  # its vectors cannot answer this model's queries
+        raise problem
+    manifest = store.manifest
+    report = BuildReport(
+        rebuilt=False,
+        reason="kept the existing index",
+        documents=len(manifest.documents),
+        passages=manifest.passage_count,
+        seconds=0.0,
+        problems=list(manifest.problems),
+        warning=f"the index could not be refreshed ({problem}); answering from the one built "
+        f"{manifest.built_at}",
+    )
+    return store, report

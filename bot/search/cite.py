@@ -108,4 +108,3 @@ class CitationFinder:
         offset = paragraph.sentences[passage.first_sentence][0]
         highlight = (max(begin, offset) - offset, min(end - offset, len(passage.text)))
         return self._library.hit(row, round(score / 100.0, 4), highlight)
-

@@ -220,6 +220,7 @@ class Ranker:
                 return section
         return None
 
+
 _ANAPHORIC_START = re.compile(
     r"^[\"“‘']?(?:That|This|These|Those|Such|They|Their|It|Its|He|She|His|Her)\b(?!\s+is\s+to\b)"
 )

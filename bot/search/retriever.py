@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -76,8 +77,21 @@ def open_retriever(
     model: str,
     progress: ProgressCallback | None = None,
     config: RetrievalConfig | None = None,
+    *,
+    follow_links: bool = False,
+    keep_previous: bool = True,
+    on_wait: Callable[[str], None] | None = None,
 ) -> tuple[Retriever, BuildReport]:
-    """Load (rebuilding first if stale) the index for a corpus, ready to answer."""
+    """Load (rebuilding first if stale) the index for a corpus, ready to answer; see
+    open_index for `keep_previous` and `on_wait`."""
     embedder = make_embedder(model)
-    store, report = open_index(corpus_dir, index_dir, embedder, progress)
+    store, report = open_index(
+        corpus_dir,
+        index_dir,
+        embedder,
+        progress,
+        follow_links=follow_links,
+        keep_previous=keep_previous,
+        on_wait=on_wait,
+    )
     return Retriever(store, embedder, config), report

@@ -7,6 +7,7 @@ import html
 import logging
 import re
 import signal
+from functools import partial
 from typing import Any
 
 from telegram import (
@@ -386,12 +387,14 @@ async def reload_index(application: Application[Any, Any, Any, Any, Any, Any]) -
     engine: Engine = application.bot_data["engine"]
     async with lock:
         retriever, report = await asyncio.to_thread(
-            open_retriever,
-            settings.corpus_dir,
-            settings.index_dir,
-            settings.model,
-            None,
-            engine.retriever.config,
+            partial(
+                open_retriever,
+                settings.corpus_dir,
+                settings.index_dir,
+                settings.model,
+                config=engine.retriever.config,
+                keep_previous=False,  # the engine keeps serving the old index; say it failed
+            )
         )
         engine.swap(retriever)
     state = f"rebuilt ({report.reason})" if report.rebuilt else "already up to date"
