@@ -6,50 +6,29 @@ import argparse
 import json
 import logging
 import os
-import re
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot import __version__
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, FootnoteError, UsageError
+from bot.redaction import redact_secrets
 
 if TYPE_CHECKING:
     from bot.index.build import BuildReport
-    from bot.render.reply import Reply
     from bot.search.answer import Answer
     from bot.search.retriever import Retriever
 
 EXIT_ERROR = 1
 
 
-def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
-    if not enabled:
-        return None, lambda: None
-    from tqdm import tqdm
-
-    bar: Any = None
-
-    def update(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, unit="passage", desc="Embedding", file=sys.stderr, leave=False)
-        bar.update(done - bar.n)
-
-    def close() -> None:
-        if bar is not None:
-            bar.close()
-
-    return update, close
-
-
 def _open(settings: Settings, quiet: bool = False) -> tuple[Retriever, BuildReport]:
+    from bot.render.terminal import build_summary, progress_bar
     from bot.search.retriever import open_retriever
 
-    progress, close = _progress_bar(not quiet and sys.stderr.isatty())
+    progress, close = progress_bar(not quiet and sys.stderr.isatty())
     try:
         retriever, report = open_retriever(
             settings.corpus_dir, settings.index_dir, settings.model, progress
@@ -57,18 +36,8 @@ def _open(settings: Settings, quiet: bool = False) -> tuple[Retriever, BuildRepo
     finally:
         close()
     if report.rebuilt and not quiet:
-        print(_build_summary(report), file=sys.stderr)
+        print(build_summary(report), file=sys.stderr)
     return retriever, report
-
-
-def _build_summary(report: BuildReport) -> str:
-    documents = f"{report.documents} document" + ("s" if report.documents != 1 else "")
-    lines = [
-        f"Indexed {documents}, {report.passages} passages in {report.seconds:.1f} s "
-        f"({report.reason})."
-    ]
-    lines += [f"Skipped {p.path}: {p.reason}" for p in report.problems]
-    return "\n".join(lines)
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -77,8 +46,9 @@ def _build_summary(report: BuildReport) -> str:
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from bot.index.build import build_index
     from bot.index.embedding import make_embedder
+    from bot.render.terminal import build_summary, progress_bar
 
-    progress, close = _progress_bar(not args.quiet)
+    progress, close = progress_bar(not args.quiet)
     try:
         report = build_index(
             settings.corpus_dir,
@@ -89,48 +59,19 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         )
     finally:
         close()
-    if report.rebuilt:
-        print(_build_summary(report))
-    else:
-        print(f"Index is up to date: {report.documents} documents, {report.passages} passages.")
-        for problem in report.problems:
-            print(f"Skipped {problem.path}: {problem.reason}")
+    print(build_summary(report))
     return 0
-
-
-def answer_json(answer: Answer) -> dict[str, Any]:
-    return {
-        "query": answer.query,
-        "found": answer.found,
-        "results": [
-            {
-                "document": hit.document.title,
-                "section": hit.passage.section_title,
-                "paragraph": hit.passage.paragraph_no,
-                "quote": hit.quote,
-                "context": hit.context,
-                "score": round(hit.score, 4),
-                "id": hit.passage.id,
-            }
-            for hit in answer.hits
-        ],
-    }
 
 
 def _print_answer(answer: Answer, as_json: bool, out: TextIO) -> None:
     if as_json:
-        out.write(json.dumps(answer_json(answer), ensure_ascii=False) + "\n")
-        return
-    from bot.render.reply import answer_reply, format_hit
+        from bot.render.contract import answer_json
 
-    out.write(f"Q: {answer.query}\n")
-    shown = answer.hits if answer.found else ()
-    if not shown:
-        out.write(render_terminal(answer_reply(answer), out) + "\n\n")
-        return
-    for number, hit in enumerate(shown):
-        out.write(render_terminal(format_hit(hit), out))
-        out.write(f"   (score {hit.score:.3f}, id {hit.passage.id}, result {number + 1})\n\n")
+        out.write(json.dumps(answer_json(answer), ensure_ascii=False) + "\n")
+    else:
+        from bot.render.terminal import answer_text
+
+        out.write(answer_text(answer, out))
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -153,46 +94,24 @@ def cmd_cite(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sections(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.render.reply import section_label
-
     retriever, _ = _open(settings, quiet=args.json)
     manifest = retriever.library.manifest
     if args.json:
-        toc = [
-            {
-                "document": doc.title,
-                "path": doc.path,
-                "sections": [
-                    {
-                        "title": s.title,
-                        "paragraphs": s.paragraphs,
-                        "passages": s.passages,
-                        "has_text": not s.empty,
-                    }
-                    for s in doc.sections
-                ],
-            }
-            for doc in manifest.documents
-        ]
-        print(json.dumps(toc, ensure_ascii=False))
+        from bot.render.contract import toc_json
+
+        print(json.dumps(toc_json(manifest), ensure_ascii=False))
         return 0
-    for doc in manifest.documents:
-        print(f"{doc.title}  ({doc.path})")
-        width = max((len(section_label(s.title)) for s in doc.sections), default=0)
-        for section in doc.sections:
-            label = section_label(section.title).ljust(width)
-            if section.empty:
-                print(f"  {label}  — no text in this copy")
-            else:
-                print(f"  {label}  {section.paragraphs:>3} ¶  {section.passages:>5} passages")
-    for problem in manifest.problems:
-        print(f"Skipped {problem.path}: {problem.reason}")
+    from bot.render.terminal import toc_lines
+
+    for line in toc_lines(manifest):
+        print(line)
     return 0
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evals import KOREAN_CRISIS_QUESTIONS
     from bot.evals.evaluation import calibrate_threshold, evaluate, load_eval_set
+    from bot.render.terminal import eval_line
     from bot.search.ranking import RetrievalConfig
 
     retriever, _ = _open(settings, quiet=True)
@@ -201,22 +120,19 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     for mode in modes:
         config = RetrievalConfig(mode=mode)
         report = evaluate(retriever.with_config(config), eval_set)
-        summary = report.summary()
-        summary["threshold"] = config.threshold
-        if args.calibrate:
-            summary["calibrated_threshold"] = round(
-                calibrate_threshold(report.on_topic_scores, report.off_topic_scores), 4
-            )
+        calibrated = (
+            round(calibrate_threshold(report.on_topic_scores, report.off_topic_scores), 4)
+            if args.calibrate
+            else None
+        )
         if args.json:
+            summary = report.summary()
+            summary["threshold"] = config.threshold
+            if calibrated is not None:
+                summary["calibrated_threshold"] = calibrated
             print(json.dumps(summary))
             continue
-        print(
-            f"{mode:8} top-1 accuracy {report.top1_accuracy:6.1%} "
-            f"({report.top1_correct}/{report.questions}), off-topic refusal "
-            f"{report.refusal_rate:6.1%} ({report.refused}/{report.off_topic}), "
-            f"threshold {config.threshold:.4f}"
-            + (f", calibrated {summary['calibrated_threshold']}" if args.calibrate else "")
-        )
+        print(eval_line(report, config.threshold, calibrated))
         if args.verbose:
             for failure in report.failures:
                 print(f"    miss: {failure}")
@@ -224,37 +140,36 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.chat import chat_loop
+
     retriever, _ = _open(settings)
     return chat_loop(retriever, sys.stdin, sys.stdout)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    if args.listen:
-        settings = replace(settings, webhook_listen=args.listen)
-    if args.port is not None:
-        settings = replace(settings, webhook_port=args.port)
-    if args.secret:
-        settings = replace(settings, webhook_secret=args.secret)
-    settings.require_token()
-    if args.webhook and not settings.webhook_secret:
-        raise ConfigError(
-            "webhook mode needs a secret token: set FOOTNOTE_WEBHOOK_SECRET or pass --secret"
-        )
-    from bot.telegram.serve import serve
-
-    serve(settings, webhook_url=args.webhook)
-    return 0
+    return _serve(settings, webhook_url=args.webhook)
 
 
 def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
     if settings.telegram_token:
-        args.webhook, args.listen, args.port, args.secret = None, None, None, None
-        return cmd_run(args, settings)
+        return _serve(settings, webhook_url=None)
     print(
         "TELEGRAM_BOT_TOKEN is not set: starting the terminal chat instead of the bot.",
         file=sys.stderr,
     )
     return cmd_chat(args, settings)
+
+
+def _serve(settings: Settings, webhook_url: str | None) -> int:
+    settings.require_token()
+    if webhook_url and not settings.webhook_secret:
+        raise ConfigError(
+            "webhook mode needs a secret token: set FOOTNOTE_WEBHOOK_SECRET or pass --secret"
+        )
+    from bot.telegram.serve import serve
+
+    serve(settings, webhook_url=webhook_url)
+    return 0
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
@@ -319,97 +234,6 @@ def _add_bench_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "--torch-threads", type=int, metavar="N", help="torch intra-op threads (default: torch's)"
     )
     bench.set_defaults(func=cmd_bench)
-
-
-# -- terminal chat ---------------------------------------------------------------------------
-
-CHAT_HELP = """Type a question, or paste a phrase to find where it stands.
-  /cite PHRASE   find where a phrase stands
-  /sections      the table of contents
-  /about         the documents
-  1, 2, ...      press the numbered button under the last answer
-  /quit          leave (or Ctrl-D)"""
-
-
-def render_terminal(html_text: str | Reply, out: TextIO, buttons: bool = True) -> str:
-    """Show a Telegram reply in a terminal: quotes indented, bold kept when the terminal can."""
-    from bot.render.reply import Reply
-
-    reply = html_text if isinstance(html_text, Reply) else Reply(html_text)
-    color = getattr(out, "isatty", lambda: False)() and not os.environ.get("NO_COLOR")
-    text = reply.html
-    text = re.sub(r"<blockquote[^>]*>(.*?)</blockquote>", _indent_quote, text, flags=re.S)
-    bold_on, bold_off = ("\033[1m", "\033[0m") if color else ("", "")
-    text = re.sub(
-        r"</?(b|strong)>", lambda m: bold_off if m.group().startswith("</") else bold_on, text
-    )
-    from bot.render.reply import plain_text
-
-    text = plain_text(text)
-    if buttons and reply.buttons:
-        labels = [b.text for row in reply.buttons for b in row]
-        text += "\n" + "  ".join(f"[{n}] {label}" for n, label in enumerate(labels, start=1))
-    return text
-
-
-def _indent_quote(match: re.Match[str]) -> str:
-    return "\n".join("│ " + line for line in match.group(1).split("\n"))
-
-
-def chat_loop(retriever: Retriever, stdin: TextIO, out: TextIO) -> int:
-    from bot.errors import CallbackDataError
-    from bot.render.callbacks import decode
-    from bot.render.presses import render_press
-    from bot.render.reply import about_reply, answer_reply, toc_reply
-
-    interactive = stdin.isatty()
-    out.write("Footnote — ask about the essay. /help for commands, /quit to leave.\n")
-    last: Reply | None = None
-    while True:
-        if interactive:
-            out.write("› ")
-            out.flush()
-        line = stdin.readline()
-        if not line:
-            break
-        text = line.strip()
-        if not text:
-            continue
-        reply: Reply | None
-        if text in {"/quit", "/exit", "quit", "exit"}:
-            break
-        if text == "/help":
-            out.write(CHAT_HELP + "\n")
-            continue
-        if text == "/sections":
-            reply = toc_reply(retriever.library.sections())
-        elif text == "/about":
-            reply = about_reply(retriever.library)
-        elif text.startswith("/cite"):
-            phrase = text[len("/cite") :].strip()
-            if not phrase:
-                out.write("Usage: /cite PHRASE\n")
-                continue
-            reply = answer_reply(retriever.cite(phrase, 4))
-        elif text.isdigit() and last is not None:
-            labels = [b for row in last.buttons for b in row]
-            number = int(text)
-            if not 1 <= number <= len(labels):
-                out.write(f"There is no button {number}.\n")
-                continue
-            try:
-                reply = render_press(retriever.library, decode(labels[number - 1].callback_data))
-            except CallbackDataError:
-                reply = None
-            if reply is None:
-                out.write("That passage is no longer in the index.\n")
-                continue
-        else:
-            reply = answer_reply(retriever.ask(text, 4))
-        last = reply
-        out.write(render_terminal(reply, out) + "\n\n")
-        out.flush()
-    return 0
 
 
 # -- wiring ----------------------------------------------------------------------------------
@@ -497,50 +321,44 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def configure_logging(token: str | None) -> None:
+def settings_for(args: argparse.Namespace) -> Settings:
+    """The settings from the environment (and .env), overridden by the options given.
+
+    An empty option counts as not given, as an empty environment variable does.
+    """
+
+    def option(name: str) -> Any:
+        value = getattr(args, name, None)
+        return None if value == "" else value
+
+    corpus, index = option("corpus"), option("index")
+    return load_settings().with_overrides(
+        corpus_dir=None if corpus is None else Path(corpus),
+        index_dir=None if index is None else Path(index),
+        webhook_listen=option("listen"),
+        webhook_port=option("port"),
+        webhook_secret=option("secret"),
+    )
+
+
+def configure_logging(settings: Settings) -> None:
+    # Before anything logs: no record may hold the token or the webhook secret.
+    redact_secrets(settings.telegram_token, settings.webhook_secret)
     logging.basicConfig(
         level=os.environ.get("FOOTNOTE_LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # httpx logs every request URL, and Telegram URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    if token:
-        redactor = TokenRedactor(token)
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(redactor)
-
-
-class TokenRedactor(logging.Filter):
-    """Replaces the bot token wherever it would appear in a log line."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.token in message:
-            record.msg = message.replace(self.token, "<redacted-token>")
-            record.args = None
-        if record.exc_info and record.exc_info[1] is not None:
-            text = logging.Formatter().formatException(record.exc_info)
-            if self.token in text:
-                record.exc_text = text.replace(self.token, "<redacted-token>")
-                record.exc_info = None
-        return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        settings = load_settings()
-        if getattr(args, "corpus", None):
-            settings = replace(settings, corpus_dir=Path(args.corpus))
-        if getattr(args, "index", None):
-            settings = replace(settings, index_dir=Path(args.index))
+        settings = settings_for(args)
         if args.command in {"run", "start"}:
-            configure_logging(settings.telegram_token)
+            configure_logging(settings)
         result: int = args.func(args, settings)
         return result
     except KeyboardInterrupt:

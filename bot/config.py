@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 from bot.errors import ConfigError
 
@@ -38,6 +39,19 @@ class Settings:
                 "TELEGRAM_BOT_TOKEN is malformed: expected digits, a colon and the secret part"
             )
         return self.telegram_token
+
+    def with_overrides(self, **values: object) -> Settings:
+        """These settings with each value that is not None in place of the one it names.
+
+        For command-line options over the environment: an option not given is None and
+        changes nothing.  A name that is no setting is an error that names it.
+        """
+        names = {f.name for f in fields(self)}
+        for name in values:
+            if name not in names:
+                raise TypeError(f"Settings has no setting named {name!r}")
+        changes: dict[str, Any] = {k: v for k, v in values.items() if v is not None}
+        return replace(self, **changes) if changes else self
 
 
 def read_dotenv(path: Path) -> dict[str, str]:

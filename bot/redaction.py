@@ -1,10 +1,10 @@
 """Keep the bot token (and the webhook secret) out of every log record.
 
 python-telegram-bot logs the Bot API URL, token included, at DEBUG level when a bot is
-created, and httpx logs every request URL at INFO.  A filter on the handlers (bot.cli's
-TokenRedactor) protects the handlers configured by the CLI; this goes one step earlier and
-redacts each record as it is created, so no handler -- added later, by a library, or by a
-test harness -- can ever see a secret.
+created, and httpx logs every request URL at INFO.  Rather than a filter on some handlers, this
+redacts each record as it is created, so no handler -- the CLI's, one added later, by a
+library, or by a test harness -- can ever see a secret.  The CLI installs it when it configures
+logging, the Telegram application again when it is built.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,9 @@ from pathlib import Path
 import pytest
 
 from bot import cli
+from bot.config import Settings
+from bot.redaction import REDACTED
+from tests.botapi.fixtures import TEST_TOKEN
 
 REPO = Path(__file__).resolve().parents[1]
 ESSAY = REPO / "corpus" / "4-ways-out-of-the-korean-crisis.txt"
@@ -209,3 +213,58 @@ def test_python_dash_m_bot_is_the_same_command() -> None:
     assert result.returncode == 0
     for command in ("index", "ask", "cite", "sections", "chat", "run", "start", "eval"):
         assert command in result.stdout
+
+
+# -- settings: the environment, then the options given, in one place -------------------------
+
+
+def test_with_overrides_ignores_none_and_names_unknown_settings() -> None:
+    base = Settings(webhook_port=8443, webhook_secret="from-the-environment")
+    assert base.with_overrides(webhook_port=None, webhook_secret=None) is base
+    changed = base.with_overrides(webhook_port=0, corpus_dir=Path("essays"), webhook_secret=None)
+    assert changed.webhook_port == 0 and changed.corpus_dir == Path("essays")
+    assert changed.webhook_secret == "from-the-environment"
+    with pytest.raises(TypeError, match="'webhook_prot'"):
+        base.with_overrides(webhook_prot=1)
+
+
+def test_options_override_the_environment(
+    dirs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FOOTNOTE_WEBHOOK_SECRET", "secret-from-the-environment")
+    monkeypatch.setenv("FOOTNOTE_WEBHOOK_PORT", "8443")
+    args = cli.build_parser().parse_args(
+        ["run", "--corpus", "essays", "--port", "9000", "--listen", "127.0.0.1", "--secret", ""]
+    )
+    settings = cli.settings_for(args)
+    assert settings.corpus_dir == Path("essays") and settings.index_dir == dirs[1]
+    assert (settings.webhook_port, settings.webhook_listen) == (9000, "127.0.0.1")
+    assert settings.webhook_secret == "secret-from-the-environment"  # an empty option: not given
+    start = cli.settings_for(cli.build_parser().parse_args(["start"]))
+    assert (start.webhook_port, start.webhook_secret) == (8443, "secret-from-the-environment")
+
+
+def test_configured_logging_never_shows_the_token(caplog: pytest.LogCaptureFixture) -> None:
+    httpx_level = logging.getLogger("httpx").level
+    try:
+        cli.configure_logging(Settings(telegram_token=TEST_TOKEN))
+        assert logging.getLogger("httpx").level == logging.WARNING
+    finally:
+        logging.getLogger("httpx").setLevel(httpx_level)
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("footnote.test").info("calling https://api/bot%s/getMe", TEST_TOKEN)
+    [line] = [caplog.handler.format(r) for r in caplog.records if r.name == "footnote.test"]
+    assert REDACTED in line and TEST_TOKEN.split(":")[1] not in line
+
+
+def test_help_imports_nothing_heavy() -> None:
+    probe = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('torch', 'numpy', 'telegram') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"

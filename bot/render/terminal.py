@@ -1,0 +1,116 @@
+"""Footnote in a terminal: Telegram replies as text, answers, the table of contents, reports.
+
+What the command line and the terminal chat print; the JSON they print is bot/render/contract.py.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TextIO
+
+from bot.render.reply import Reply, answer_reply, format_hit, plain_text, section_label
+
+if TYPE_CHECKING:
+    from bot.evals.evaluation import EvalReport
+    from bot.index.build import BuildReport, ProgressCallback
+    from bot.index.manifest import Manifest
+    from bot.search.answer import Answer
+
+
+def render_terminal(html_text: str | Reply, out: TextIO, buttons: bool = True) -> str:
+    """Show a Telegram reply in a terminal: quotes indented, bold kept when the terminal can."""
+    reply = html_text if isinstance(html_text, Reply) else Reply(html_text)
+    color = getattr(out, "isatty", lambda: False)() and not os.environ.get("NO_COLOR")
+    text = reply.html
+    text = re.sub(r"<blockquote[^>]*>(.*?)</blockquote>", _indent_quote, text, flags=re.S)
+    bold_on, bold_off = ("\033[1m", "\033[0m") if color else ("", "")
+    text = re.sub(
+        r"</?(b|strong)>", lambda m: bold_off if m.group().startswith("</") else bold_on, text
+    )
+    text = plain_text(text)
+    if buttons and reply.buttons:
+        labels = [b.text for row in reply.buttons for b in row]
+        text += "\n" + "  ".join(f"[{n}] {label}" for n, label in enumerate(labels, start=1))
+    return text
+
+
+def _indent_quote(match: re.Match[str]) -> str:
+    return "\n".join("│ " + line for line in match.group(1).split("\n"))
+
+
+def answer_text(answer: Answer, out: TextIO) -> str:
+    """An answer as `footnote ask` prints it: the question, then each hit with its score and id."""
+    text = f"Q: {answer.query}\n"
+    shown = answer.hits if answer.found else ()
+    if not shown:
+        return text + render_terminal(answer_reply(answer), out) + "\n\n"
+    for number, hit in enumerate(shown):
+        text += render_terminal(format_hit(hit), out)
+        text += f"   (score {hit.score:.3f}, id {hit.passage.id}, result {number + 1})\n\n"
+    return text
+
+
+def toc_lines(manifest: Manifest) -> list[str]:
+    """The table of contents as `footnote sections` prints it, one line each."""
+    lines: list[str] = []
+    for doc in manifest.documents:
+        lines.append(f"{doc.title}  ({doc.path})")
+        width = max((len(section_label(s.title)) for s in doc.sections), default=0)
+        for section in doc.sections:
+            label = section_label(section.title).ljust(width)
+            if section.empty:
+                lines.append(f"  {label}  — no text in this copy")
+            else:
+                counts = f"{section.paragraphs:>3} ¶  {section.passages:>5} passages"
+                lines.append(f"  {label}  {counts}")
+    lines += [f"Skipped {problem.path}: {problem.reason}" for problem in manifest.problems]
+    return lines
+
+
+def build_summary(report: BuildReport) -> str:
+    """What an index build did: rebuilt (how long, why) or up to date, and the skipped files."""
+    if report.rebuilt:
+        documents = f"{report.documents} document" + ("s" if report.documents != 1 else "")
+        lines = [
+            f"Indexed {documents}, {report.passages} passages in {report.seconds:.1f} s "
+            f"({report.reason})."
+        ]
+    else:
+        lines = [f"Index is up to date: {report.documents} documents, {report.passages} passages."]
+    lines += [f"Skipped {p.path}: {p.reason}" for p in report.problems]
+    return "\n".join(lines)
+
+
+def eval_line(report: EvalReport, threshold: float, calibrated: float | None = None) -> str:
+    """One retrieval mode's evaluation, as `footnote eval` prints it."""
+    return (
+        f"{report.mode:8} top-1 accuracy {report.top1_accuracy:6.1%} "
+        f"({report.top1_correct}/{report.questions}), off-topic refusal "
+        f"{report.refusal_rate:6.1%} ({report.refused}/{report.off_topic}), "
+        f"threshold {threshold:.4f}"
+        + (f", calibrated {calibrated}" if calibrated is not None else "")
+    )
+
+
+def progress_bar(enabled: bool) -> tuple[ProgressCallback | None, Callable[[], None]]:
+    """A tqdm bar on stderr for an index build: its progress callback and a close function."""
+    if not enabled:
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar: Any = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="passage", desc="Embedding", file=sys.stderr, leave=False)
+        bar.update(done - bar.n)
+
+    def close() -> None:
+        if bar is not None:
+            bar.close()
+
+    return update, close
