@@ -31,13 +31,24 @@ def _open(settings: Settings, quiet: bool = False) -> tuple[Retriever, BuildRepo
     progress, close = progress_bar(not quiet and sys.stderr.isatty())
     try:
         retriever, report = open_retriever(
-            settings.corpus_dir, settings.index_dir, settings.model, progress
+            settings.corpus_dir,
+            settings.index_dir,
+            settings.model,
+            progress,
+            follow_links=settings.follow_links,
+            on_wait=_say_waiting,
         )
     finally:
         close()
     if report.rebuilt and not quiet:
         print(build_summary(report), file=sys.stderr)
+    if report.warning:
+        print(f"footnote: warning: {report.warning}", file=sys.stderr)
     return retriever, report
+
+
+def _say_waiting(holder: str) -> None:
+    print(f"footnote: another build is writing the index ({holder}); waiting", file=sys.stderr)
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -56,6 +67,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             make_embedder(settings.model),
             progress,
             force=args.force,
+            follow_links=settings.follow_links,
+            on_wait=_say_waiting,
         )
     finally:
         close()
@@ -164,7 +177,8 @@ def _serve(settings: Settings, webhook_url: str | None) -> int:
     settings.require_token()
     if webhook_url and not settings.webhook_secret:
         raise ConfigError(
-            "webhook mode needs a secret token: set FOOTNOTE_WEBHOOK_SECRET or pass --secret"
+            "webhook mode needs a secret token: set FOOTNOTE_WEBHOOK_SECRET or "
+            "FOOTNOTE_WEBHOOK_SECRET_FILE (or pass --secret)"
         )
     from bot.telegram.serve import serve
 
@@ -294,7 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--port", type=int, help="webhook port (default $FOOTNOTE_WEBHOOK_PORT or 8443)"
     )
-    run.add_argument("--secret", help="webhook secret token (default $FOOTNOTE_WEBHOOK_SECRET)")
+    run.add_argument(
+        "--secret",
+        help="webhook secret token (default $FOOTNOTE_WEBHOOK_SECRET or the file "
+        "$FOOTNOTE_WEBHOOK_SECRET_FILE names; prefer those: ps shows command lines)",
+    )
     run.set_defaults(func=cmd_run)
 
     start = sub.add_parser(

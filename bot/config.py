@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.errors import ConfigError
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,100}$")
+N = TypeVar("N", int, float)
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class Settings:
     admin_ids: frozenset[int] = frozenset()
     user_rate_limit: int = 20
     user_rate_window: float = 60.0
+    # Read documents behind links that lead outside the corpus folder (off: see corpus/files.py).
+    follow_links: bool = False
 
     def require_token(self) -> str:
         if not self.telegram_token:
@@ -71,24 +74,43 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
-def _int(env: Mapping[str, str], key: str, default: int) -> int:
+def _number(env: Mapping[str, str], key: str, default: N, parse: Callable[[str], N]) -> N:
     raw = env.get(key)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return parse(raw)
     except ValueError:
-        raise ConfigError(f"{key} must be a whole number, got {raw!r}") from None
+        kind = "a whole number" if parse is int else "a number"
+        raise ConfigError(f"{key} must be {kind}, got {raw!r}") from None
 
 
-def _float(env: Mapping[str, str], key: str, default: float) -> float:
-    raw = env.get(key)
-    if raw is None or raw == "":
-        return default
+def _flag(env: Mapping[str, str], key: str) -> bool:
+    raw = env.get(key, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{key} must be 1 or 0 (true or false), got {raw!r}")
+
+
+def _secret(env: Mapping[str, str], key: str) -> str | None:
+    """A secret from KEY, or read from the file KEY_FILE names (so it never has to appear on
+    a command line, where `ps` shows it to every user of the machine)."""
+    if env.get(key):
+        return env[key]
+    path = env.get(f"{key}_FILE")
+    if not path:
+        return None
     try:
-        return float(raw)
-    except ValueError:
-        raise ConfigError(f"{key} must be a number, got {raw!r}") from None
+        value = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(
+            f"{key}_FILE names {path!r}, which cannot be read ({exc.strerror})"
+        ) from None
+    if not value:
+        raise ConfigError(f"{key}_FILE names {path!r}, which is empty")
+    return value
 
 
 def _admin_ids(raw: str) -> frozenset[int]:
@@ -118,9 +140,10 @@ def load_settings(
         telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
         telegram_base_url=env.get("TELEGRAM_API_BASE_URL") or None,
         webhook_listen=env.get("FOOTNOTE_WEBHOOK_LISTEN") or "0.0.0.0",
-        webhook_port=_int(env, "FOOTNOTE_WEBHOOK_PORT", 8443),
-        webhook_secret=env.get("FOOTNOTE_WEBHOOK_SECRET") or None,
+        webhook_port=_number(env, "FOOTNOTE_WEBHOOK_PORT", 8443, int),
+        webhook_secret=_secret(env, "FOOTNOTE_WEBHOOK_SECRET"),
         admin_ids=_admin_ids(env.get("FOOTNOTE_ADMIN_IDS", "")),
-        user_rate_limit=_int(env, "FOOTNOTE_RATE_LIMIT", 20),
-        user_rate_window=_float(env, "FOOTNOTE_RATE_WINDOW", 60.0),
+        user_rate_limit=_number(env, "FOOTNOTE_RATE_LIMIT", 20, int),
+        user_rate_window=_number(env, "FOOTNOTE_RATE_WINDOW", 60.0, float),
+        follow_links=_flag(env, "FOOTNOTE_FOLLOW_LINKS"),
     )
