@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from bot import __version__
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, FootnoteError, UsageError
-from bot.redaction import redact_secrets
+from bot.redaction import redact, redact_secrets
+from bot.text import printable
 
 if TYPE_CHECKING:
     from bot.index.build import BuildReport
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from bot.search.retriever import Retriever
 
 EXIT_ERROR = 1
+EXIT_CONFIG = 78  # sysexits.h EX_CONFIG
 
 
 def _open(settings: Settings, quiet: bool = False) -> tuple[Retriever, BuildReport]:
@@ -43,12 +45,12 @@ def _open(settings: Settings, quiet: bool = False) -> tuple[Retriever, BuildRepo
     if report.rebuilt and not quiet:
         print(build_summary(report), file=sys.stderr)
     if report.warning:
-        print(f"footnote: warning: {report.warning}", file=sys.stderr)
+        _say(f"footnote: warning: {report.warning}")
     return retriever, report
 
 
 def _say_waiting(holder: str) -> None:
-    print(f"footnote: another build is writing the index ({holder}); waiting", file=sys.stderr)
+    _say(f"footnote: another build is writing the index ({holder}); waiting")
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -69,6 +71,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             force=args.force,
             follow_links=settings.follow_links,
             on_wait=_say_waiting,
+            allow_large=args.allow_large,
         )
     finally:
         close()
@@ -273,6 +276,11 @@ def build_parser() -> argparse.ArgumentParser:
     index = sub.add_parser("index", parents=[common], help="build or refresh the index")
     index.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
     index.add_argument("--quiet", action="store_true", help="no progress bar")
+    index.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="build even when the index would need more memory to open than this machine has",
+    )
     index.set_defaults(func=cmd_index)
 
     ask = sub.add_parser("ask", parents=[common], help="answer one or more questions")
@@ -359,12 +367,21 @@ def settings_for(args: argparse.Namespace) -> Settings:
     )
 
 
+class PrintableFormatter(logging.Formatter):
+    """Log lines whose message cannot fake other lines or drive the terminal: file names,
+    titles and user text may hold newlines and escape sequences (tracebacks keep theirs)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return printable(super().formatMessage(record))
+
+
 def configure_logging(settings: Settings) -> None:
     # Before anything logs: no record may hold the token or the webhook secret.
     redact_secrets(settings.telegram_token, settings.webhook_secret)
+    handler = logging.StreamHandler()
+    handler.setFormatter(PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(
-        level=os.environ.get("FOOTNOTE_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=os.environ.get("FOOTNOTE_LOG_LEVEL", "INFO").upper(), handlers=[handler]
     )
     # httpx logs every request URL, and Telegram URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -373,9 +390,12 @@ def configure_logging(settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    serving = args.command in {"run", "start"}
     try:
         settings = settings_for(args)
-        if args.command in {"run", "start"}:
+        # Every line printed below, and every log record, is redacted from here on.
+        redact_secrets(settings.telegram_token, settings.webhook_secret)
+        if serving:
             configure_logging(settings)
         result: int = args.func(args, settings)
         return result
@@ -385,16 +405,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:
         if isinstance(exc, FootnoteError):
-            print(f"footnote: error: {exc}", file=sys.stderr)
-            return EXIT_ERROR
+            _say(f"footnote: error: {exc}")
+            # A service manager restarting the bot cannot fix a setting, a corpus or an index
+            # that does not fit: EX_CONFIG, which deploy/footnote.service does not restart on.
+            return EXIT_CONFIG if serving else EXIT_ERROR
         if os.environ.get("FOOTNOTE_DEBUG"):
             raise
-        print(
+        _say(
             f"footnote: unexpected error: {type(exc).__name__}: {exc} "
-            "(set FOOTNOTE_DEBUG=1 to see the traceback)",
-            file=sys.stderr,
+            "(set FOOTNOTE_DEBUG=1 to see the traceback)"
         )
         return EXIT_ERROR
+
+
+def _say(line: str) -> None:
+    """One line on stderr: secrets redacted (an API error may echo a URL with the token),
+    control characters escaped."""
+    print(printable(redact(line)), file=sys.stderr)
 
 
 if __name__ == "__main__":

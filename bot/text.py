@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -27,19 +28,43 @@ def question_key(text: str) -> str:
     return collapse_whitespace(fold(text))
 
 
+def _lookup_piece(char: str) -> str:
+    """What one character becomes in lookup form: folded, quotes dropped, punctuation and
+    whitespace as a space (runs of spaces are collapsed afterwards)."""
+    out = []
+    for piece in fold(char).translate(_QUOTES):
+        if unicodedata.category(piece) == "Cf":
+            continue  # zero-width spaces and joiners, soft hyphens: invisible, so not compared
+        if piece.isspace() or (
+            not piece.isalnum() and unicodedata.category(piece).startswith("P")
+        ):
+            piece = " "
+        out.append(piece)
+    return "".join(out)
+
+
+_LOOKUP_TABLE: dict[int, str] = {}
+
+
+def fold_for_lookup(text: str) -> str:
+    """The lookup form of `text` (see fold_with_map) at C speed: a translation table built for
+    the characters the text holds, then whitespace collapsed; equal to fold_with_map's text."""
+    for char in set(text):
+        if ord(char) not in _LOOKUP_TABLE:
+            _LOOKUP_TABLE[ord(char)] = _lookup_piece(char)
+    # After translation every whitespace character is a space, so split() cuts only there.
+    return " ".join(text.translate(_LOOKUP_TABLE).split())
+
+
 def fold_with_map(text: str) -> tuple[str, list[int]]:
     """`fold`ed text without quotes or punctuation, whitespace collapsed, with each character's
     position in `text` (citation lookup matches pasted phrases in this form)."""
     out: list[str] = []
     positions: list[int] = []
     for index, char in enumerate(text):
-        for piece in fold(char).translate(_QUOTES):
-            if not (piece.isalnum() or piece.isspace()):
-                piece = " " if unicodedata.category(piece).startswith("P") else piece
-            if piece.isspace():
-                if not out or out[-1] == " ":
-                    continue
-                piece = " "
+        for piece in _lookup_piece(char):
+            if piece == " " and (not out or out[-1] == " "):
+                continue
             out.append(piece)
             positions.append(index)
     while out and out[-1] == " ":
@@ -78,3 +103,25 @@ def sentence_index_in_window(
 def sentences_covering(sentences: Sequence[Span], begin: int, end: int) -> list[int]:
     """The sentences that overlap text[begin:end]."""
     return [i for i, (s, e) in enumerate(sentences) if s < end and begin < e]
+
+
+# -- terminal and log output -----------------------------------------------------------------
+
+# Control characters, and the format characters that reorder or hide text on a terminal
+# (bidirectional overrides and isolates): written raw they can move the cursor, recolour,
+# retitle the window or forge lines ("\nSkipped ..."), so they are shown escaped.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str, keep: str = "") -> str:
+    """`text` safe for a terminal or a log line: control characters escaped (`\\x1b`),
+    except those in `keep` (say "\\n" for text whose lines are its own)."""
+
+    def escaped(match: re.Match[str]) -> str:
+        char = match.group()
+        if char in keep:
+            return char
+        code = ord(char)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _UNPRINTABLE.sub(escaped, text)

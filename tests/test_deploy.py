@@ -90,7 +90,7 @@ def test_dockerfile_run_steps_replayed(tmp_path: Path) -> None:
     assert (app / "index" / "manifest.json").is_file()
     cmd = json.loads(next(args for kind, args in steps if kind == "CMD"))
     result = subprocess.run(cmd, env=env, cwd=app, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 1
+    assert result.returncode == 78  # EX_CONFIG: not a failure a restart could fix
     assert result.stderr.strip().splitlines() == [
         "footnote: error: TELEGRAM_BOT_TOKEN is not set (put it in the environment or in .env)"
     ]
@@ -137,6 +137,7 @@ def test_systemd_unit_key_properties() -> None:
     assert unit["User"] == ["footnote"] and unit["Group"] == ["footnote"]
     assert unit["EnvironmentFile"] == ["/etc/footnote/footnote.env"]
     assert unit["Restart"] == ["on-failure"]
+    assert unit["RestartPreventExitStatus"] == ["78"]  # bad settings/index: no restart loop
     assert unit["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
     assert unit["ExecStart"] == [f"{INSTALL_DIR}/.venv/bin/footnote run"]
     assert unit["KillSignal"] == ["SIGTERM"]

@@ -37,6 +37,7 @@ from bot.index.ann import build_faiss, choose_faiss_type
 from bot.index.embedding import Embedder
 from bot.index.lock import writer_lock
 from bot.index.manifest import MANIFEST, Manifest, describe_documents, read_manifest
+from bot.index.memory import check_fits
 from bot.index.passages import PASSAGE_FORMAT, Passage, cut_corpus
 
 if TYPE_CHECKING:
@@ -115,10 +116,12 @@ def write_index(
     fingerprint: str,
     embedder: Embedder,
     progress: ProgressCallback | None = None,
+    allow_large: bool = False,
 ) -> Manifest:
     """Build a new generation and swap it in atomically."""
     started = time.perf_counter()
     paragraphs, passages = cut_corpus(documents)
+    check_fits(len(passages), embedder.dimension, allow_large)
     vectors = embed_passages(passages, embedder, progress)
     faiss_type, params = choose_faiss_type(len(passages))
     generation = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
@@ -231,6 +234,7 @@ def build_index(
     force: bool = False,
     follow_links: bool = False,
     on_wait: Callable[[str], None] | None = None,
+    allow_large: bool = False,
 ) -> BuildReport:
     """Rebuild the index if the corpus or the model changed (or `force`), holding the index
     directory's writer lock; `on_wait` hears who holds it if another build is running."""
@@ -244,7 +248,9 @@ def build_index(
         )
         if reason is None:
             return _up_to_date(index_dir, started)
-        return _rebuild(corpus_dir, index_dir, embedder, progress, reason, follow_links, started)
+        return _rebuild(
+            corpus_dir, index_dir, embedder, progress, reason, follow_links, allow_large, started
+        )
 
 
 def _up_to_date(index_dir: Path, started: float) -> BuildReport:
@@ -266,6 +272,7 @@ def _rebuild(
     progress: ProgressCallback | None,
     reason: str,
     follow_links: bool,
+    allow_large: bool,
     started: float,
 ) -> BuildReport:
     fingerprint = corpus_fingerprint(corpus_dir, follow_links)
@@ -275,7 +282,9 @@ def _rebuild(
         raise CorpusError(
             str(corpus_dir), "no readable documents" + (f" ({named})" if named else "")
         )
-    manifest = write_index(index_dir, documents, problems, fingerprint, embedder, progress)
+    manifest = write_index(
+        index_dir, documents, problems, fingerprint, embedder, progress, allow_large
+    )
     return BuildReport(
         True,
         reason,

@@ -9,10 +9,15 @@ from dataclasses import dataclass
 
 from bot.corpus import Document
 from bot.index.sentences import split_sentences
+from bot.text import Span, window_span
 
 MAX_WINDOW = 3
+# A paragraph longer than this is quoted in pieces of whole sentences: the context a button
+# shows must fit one Telegram message (4096) with its citation, and every per-paragraph cost
+# (ids, citation lookup, the section view) stays bounded however a file was formatted.
+MAX_PARAGRAPH_CHARS = 3000
 # Bump when the way passages are cut changes, so existing indexes are rebuilt.
-PASSAGE_FORMAT = 1
+PASSAGE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -43,11 +48,23 @@ class Passage:
     text: str  # verbatim window of 1 to MAX_WINDOW sentences
 
 
+class PassageIds:
+    """Ids of a paragraph's windows: content-addressed, so an id survives a rebuild and edits
+    elsewhere in the document; 12 hex digits keep ids short enough for Telegram's 64-byte
+    callback data.  The paragraph is hashed once and each window's id continues from that
+    state, so ids cost time in the windows' number, not in the paragraph's length times it."""
+
+    def __init__(self, doc_id: str, paragraph_text: str, occurrence: int) -> None:
+        self._paragraph = hashlib.sha1(f"{doc_id}\0{paragraph_text}\0{occurrence}\0".encode())
+
+    def window(self, first: int, last: int) -> str:
+        digest = self._paragraph.copy()
+        digest.update(f"{first}-{last}".encode())
+        return digest.hexdigest()[:12]
+
+
 def passage_id(doc_id: str, paragraph_text: str, occurrence: int, first: int, last: int) -> str:
-    # Content-addressed, so an id survives a rebuild and edits elsewhere in the document;
-    # 12 hex digits keep ids short enough for Telegram's 64-byte callback data.
-    key = f"{doc_id}\0{paragraph_text}\0{occurrence}\0{first}-{last}"
-    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+    return PassageIds(doc_id, paragraph_text, occurrence).window(first, last)
 
 
 def _source_offsets(source: str, folded: str) -> list[int] | None:
@@ -70,6 +87,51 @@ def _source_offsets(source: str, folded: str) -> list[int] | None:
     return mapping
 
 
+class _SourceMap:
+    """Where a position of a paragraph's folded text lies in the document's text."""
+
+    def __init__(self, document_text: str, start: int, end: int, folded: str) -> None:
+        source = document_text[start:end]
+        self._base = start + len(source) - len(source.lstrip())
+        self._offsets = _source_offsets(source.strip(), folded)
+
+    def __call__(self, position: int, fallback: int) -> int:
+        # Text the reader rewrote (Markdown markup) has no exact map: the whole paragraph.
+        return fallback if self._offsets is None else self._base + self._offsets[position]
+
+
+def _pieces(text: str) -> list[tuple[int, int, tuple[Span, ...]]]:
+    """(begin, end, sentence spans relative to begin) of the pieces a paragraph is quoted in:
+    the whole paragraph, or, past MAX_PARAGRAPH_CHARS, runs of whole sentences that fit (a
+    sentence longer than that is cut between words)."""
+    spans = split_sentences(text) or [(0, len(text))]
+    if len(text) <= MAX_PARAGRAPH_CHARS:
+        return [(0, len(text), tuple(spans))]
+    sentences: list[Span] = []
+    for begin, end in spans:
+        while end - begin > MAX_PARAGRAPH_CHARS:
+            cut = text.rfind(" ", begin + 1, begin + MAX_PARAGRAPH_CHARS)
+            cut = cut if cut > begin else begin + MAX_PARAGRAPH_CHARS
+            sentences.append((begin, cut))
+            begin = cut + 1 if text[cut : cut + 1] == " " else cut
+        if end > begin:
+            sentences.append((begin, end))
+    pieces: list[tuple[int, int, tuple[Span, ...]]] = []
+    group: list[Span] = []
+    for span in sentences:
+        if group and span[1] - group[0][0] > MAX_PARAGRAPH_CHARS:
+            pieces.append(_piece(group))
+            group = []
+        group.append(span)
+    pieces.append(_piece(group))
+    return pieces
+
+
+def _piece(group: list[Span]) -> tuple[int, int, tuple[Span, ...]]:
+    begin = group[0][0]
+    return begin, group[-1][1], tuple((s - begin, e - begin) for s, e in group)
+
+
 def cut_document(
     document: Document, first_row: int = 0
 ) -> tuple[list[ParagraphRecord], list[Passage]]:
@@ -77,52 +139,45 @@ def cut_document(
     passages: list[Passage] = []
     seen: Counter[str] = Counter()
     for section_no, section in enumerate(document.sections):
-        for number, paragraph in enumerate(section.paragraphs, start=1):
-            row = first_row + len(paragraphs)
-            spans = tuple(split_sentences(paragraph.text)) or ((0, len(paragraph.text)),)
-            record = ParagraphRecord(
-                row=row,
-                doc_id=document.doc_id,
-                section_no=section_no,
-                section_title=section.title,
-                number=number,
-                text=paragraph.text,
-                start=paragraph.start,
-                end=paragraph.end,
-                sentences=spans,
-            )
-            paragraphs.append(record)
-            occurrence = seen[paragraph.text]
-            seen[paragraph.text] += 1
-            offsets = _source_offsets(
-                document.text[paragraph.start : paragraph.end].strip(), paragraph.text
-            )
-            lead = len(document.text[paragraph.start : paragraph.end]) - len(
-                document.text[paragraph.start : paragraph.end].lstrip()
-            )
-            for first in range(len(spans)):
-                for last in range(first, min(first + MAX_WINDOW, len(spans))):
-                    begin, end = spans[first][0], spans[last][1]
-                    if offsets is not None:
-                        source_begin = paragraph.start + lead + offsets[begin]
-                        source_end = paragraph.start + lead + offsets[end]
-                    else:
-                        source_begin, source_end = paragraph.start, paragraph.end
-                    passages.append(
-                        Passage(
-                            id=passage_id(document.doc_id, paragraph.text, occurrence, first, last),
-                            paragraph_row=row,
-                            doc_id=document.doc_id,
-                            section_no=section_no,
-                            section_title=section.title,
-                            paragraph_no=number,
-                            first_sentence=first,
-                            last_sentence=last,
-                            start=source_begin,
-                            end=source_end,
-                            text=paragraph.text[begin:end],
+        number = 0
+        for paragraph in section.paragraphs:
+            in_source = _SourceMap(document.text, paragraph.start, paragraph.end, paragraph.text)
+
+            for begin, end, spans in _pieces(paragraph.text):
+                number += 1
+                text = paragraph.text[begin:end]
+                record = ParagraphRecord(
+                    row=first_row + len(paragraphs),
+                    doc_id=document.doc_id,
+                    section_no=section_no,
+                    section_title=section.title,
+                    number=number,
+                    text=text,
+                    start=in_source(begin, paragraph.start),
+                    end=in_source(end, paragraph.end),
+                    sentences=spans,
+                )
+                paragraphs.append(record)
+                ids = PassageIds(document.doc_id, text, seen[text])
+                seen[text] += 1
+                for first in range(len(spans)):
+                    for last in range(first, min(first + MAX_WINDOW, len(spans))):
+                        window_begin, window_end = window_span(spans, first, last)
+                        passages.append(
+                            Passage(
+                                id=ids.window(first, last),
+                                paragraph_row=record.row,
+                                doc_id=document.doc_id,
+                                section_no=section_no,
+                                section_title=section.title,
+                                paragraph_no=number,
+                                first_sentence=first,
+                                last_sentence=last,
+                                start=in_source(begin + window_begin, paragraph.start),
+                                end=in_source(begin + window_end, paragraph.end),
+                                text=text[window_begin:window_end],
+                            )
                         )
-                    )
     return paragraphs, passages
 
 

@@ -14,6 +14,7 @@ from bot.index.build import BuildReport, ProgressCallback, build_index
 from bot.index.embedding import Embedder
 from bot.index.lexical import BM25, index_terms
 from bot.index.manifest import Manifest, read_manifest
+from bot.index.memory import open_bytes
 from bot.index.passages import ParagraphRecord, Passage
 
 if TYPE_CHECKING:
@@ -82,6 +83,12 @@ def load_index(index_dir: Path) -> IndexStore:
             faiss_index = faiss.read_index(str(index_dir / files["faiss"]))
             if hasattr(faiss_index, "nprobe"):
                 faiss_index.nprobe = manifest.faiss_params.get("nprobe", 1)
+    except MemoryError:
+        need = open_bytes(manifest.passage_count, manifest.dimension) / 2**30
+        raise IndexProblem(
+            f"not enough memory to open the index in {index_dir} ({manifest.passage_count} "
+            f"passages, about {need:.1f} GiB): use a larger machine or a smaller corpus"
+        ) from None
     # EOFError: np.load of an empty (zero-byte) vectors file.
     except (OSError, EOFError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexProblem(f"index in {index_dir} is corrupt ({exc}); run: footnote index") from exc

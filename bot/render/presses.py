@@ -6,7 +6,13 @@ from dataclasses import replace
 
 from bot.index.manifest import SectionInfo
 from bot.render.callbacks import Press, ShowParagraph, ShowResult, ShowSectionOf, doc_key
-from bot.render.reply import Reply, hit_reply, paragraph_reply, section_reply
+from bot.render.reply import (
+    SECTION_VIEW_PARAGRAPHS,
+    Reply,
+    hit_reply,
+    paragraph_reply,
+    section_reply,
+)
 from bot.search.library import Library
 
 
@@ -46,7 +52,8 @@ def render_press(library: Library, press: Press) -> Reply | None:
 
 
 def _section_view(library: Library, section: SectionInfo) -> Reply:
-    paragraphs = library.section_paragraphs(section)
+    # A section view shows what fits one message: never more than its first lines' worth.
+    paragraphs = library.section_paragraphs(section, limit=SECTION_VIEW_PARAGRAPHS)
     ids = [library.paragraph_id(p) for p in paragraphs]
     return section_reply(section, paragraphs, ids)
 

@@ -30,6 +30,9 @@ EXPANDABLE_FROM = 700
 # Document and section titles are shortened to this many characters wherever they are shown,
 # so that a pathological heading can never push a message over MAX_MESSAGE.
 MAX_TITLE = 120
+# A section view lists the openings of at most this many paragraphs: at the 80 characters each
+# one gets once a section has more than ~45, that already overflows one message.
+SECTION_VIEW_PARAGRAPHS = 60
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.render.reply import Reply, answer_reply, format_hit, plain_text, section_label
+from bot.text import printable
 
 if TYPE_CHECKING:
     from bot.evals.evaluation import EvalReport
@@ -30,9 +31,9 @@ def render_terminal(html_text: str | Reply, out: TextIO, buttons: bool = True) -
     text = re.sub(
         r"</?(b|strong)>", lambda m: bold_off if m.group().startswith("</") else bold_on, text
     )
-    text = plain_text(text)
+    text = printable(plain_text(text), keep="\n\033" if color else "\n")
     if buttons and reply.buttons:
-        labels = [b.text for row in reply.buttons for b in row]
+        labels = [printable(b.text) for row in reply.buttons for b in row]
         text += "\n" + "  ".join(f"[{n}] {label}" for n, label in enumerate(labels, start=1))
     return text
 
@@ -43,7 +44,7 @@ def _indent_quote(match: re.Match[str]) -> str:
 
 def answer_text(answer: Answer, out: TextIO) -> str:
     """An answer as `footnote ask` prints it: the question, then each hit with its score and id."""
-    text = f"Q: {answer.query}\n"
+    text = f"Q: {printable(answer.query)}\n"
     shown = answer.hits if answer.found else ()
     if not shown:
         return text + render_terminal(answer_reply(answer), out) + "\n\n"
@@ -57,16 +58,17 @@ def toc_lines(manifest: Manifest) -> list[str]:
     """The table of contents as `footnote sections` prints it, one line each."""
     lines: list[str] = []
     for doc in manifest.documents:
-        lines.append(f"{doc.title}  ({doc.path})")
-        width = max((len(section_label(s.title)) for s in doc.sections), default=0)
-        for section in doc.sections:
-            label = section_label(section.title).ljust(width)
+        lines.append(f"{printable(doc.title)}  ({printable(doc.path)})")
+        labels = [printable(section_label(s.title)) for s in doc.sections]
+        width = max((len(label) for label in labels), default=0)
+        for section, label in zip(doc.sections, labels, strict=True):
+            label = label.ljust(width)
             if section.empty:
                 lines.append(f"  {label}  — no text in this copy")
             else:
                 counts = f"{section.paragraphs:>3} ¶  {section.passages:>5} passages"
                 lines.append(f"  {label}  {counts}")
-    lines += [f"Skipped {problem.path}: {problem.reason}" for problem in manifest.problems]
+    lines += [skipped_line(problem.path, problem.reason) for problem in manifest.problems]
     return lines
 
 
@@ -80,8 +82,13 @@ def build_summary(report: BuildReport) -> str:
         ]
     else:
         lines = [f"Index is up to date: {report.documents} documents, {report.passages} passages."]
-    lines += [f"Skipped {p.path}: {p.reason}" for p in report.problems]
+    lines += [skipped_line(p.path, p.reason) for p in report.problems]
     return "\n".join(lines)
+
+
+def skipped_line(path: str, reason: str) -> str:
+    """One skipped file, on one line whatever its name holds."""
+    return f"Skipped {printable(path)}: {printable(reason)}"
 
 
 def eval_line(report: EvalReport, threshold: float, calibrated: float | None = None) -> str:

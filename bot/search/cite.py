@@ -8,7 +8,7 @@ from bot.index.lexical import index_terms
 from bot.index.store import IndexStore
 from bot.search.answer import Answer, Hit
 from bot.search.library import Library
-from bot.text import fold_with_map, sentences_covering
+from bot.text import fold_for_lookup, fold_with_map, sentences_covering
 
 MAX_CITE_CHARS = 600
 # Up to this many paragraphs, citation lookup also scans every paragraph for an exact match.
@@ -45,7 +45,7 @@ class CitationFinder:
         # recomputed for the few paragraphs that match.
         cached = self._normalized.get(row)
         if cached is None:
-            cached = fold_with_map(self._store.paragraphs[row].text)[0]
+            cached = fold_for_lookup(self._store.paragraphs[row].text)
             self._normalized[row] = cached
         return cached
 
@@ -55,7 +55,7 @@ class CitationFinder:
 
         # Fuzzy alignment costs grow with the phrase: a pasted wall of text is located by its
         # opening, which is as specific as any quote needs to be.
-        needle = fold_with_map(phrase)[0][:MAX_CITE_CHARS].rstrip()
+        needle = fold_for_lookup(phrase)[:MAX_CITE_CHARS].rstrip()
         if len(needle) < 3:
             return Answer(phrase, False, reason="empty-query")
         tokens = index_terms(needle)

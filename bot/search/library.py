@@ -43,8 +43,12 @@ class Library:
             return None
         return document.sections[section_no]
 
-    def section_paragraphs(self, section: SectionInfo) -> list[ParagraphRecord]:
-        return list(self._paragraphs_of_section.get((section.doc_id, section.section_no), ()))
+    def section_paragraphs(
+        self, section: SectionInfo, limit: int | None = None
+    ) -> list[ParagraphRecord]:
+        """The section's paragraphs in order (the first `limit` of them)."""
+        paragraphs = self._paragraphs_of_section.get((section.doc_id, section.section_no), [])
+        return paragraphs[:limit]
 
     def passage(self, passage_id: str) -> Hit | None:
         """A passage by id (deep links, buttons), or None when it is no longer in the index."""
