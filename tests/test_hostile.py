@@ -18,7 +18,9 @@ import numpy as np
 import pytest
 import pytest_asyncio
 
-from bot.telegram.app import RATE_LIMITED, SOMETHING_WRONG, STALE_BUTTON
+from bot.telegram.buttons import STALE_BUTTON
+from bot.telegram.handlers import SOMETHING_WRONG
+from bot.telegram.limits import RATE_LIMITED
 from tests.botapi.server import FakeBotApi
 from tests.helpers.essay import EXTRA_ESSAY, write_text
 from tests.helpers.ops import QUESTIONS, App, build, essay_index, handled, running
