@@ -1,7 +1,7 @@
 """Faults: the Bot API answers 429, 500s, slowly, not at all, or goes away for 10 s.
 
 The bot recovers by itself, answers everything afterwards, and never answers twice.
-The first part checks the retry and flood-limit rules of bot.telegram.resilience on a virtual clock;
+The first part checks the retry and flood-limit rules of bot.telegram.flood on a virtual clock;
 the second runs the real application against the fake Bot API with faults injected.
 """
 
@@ -22,8 +22,8 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 from telegram.ext import ApplicationBuilder
 
 from bot.search.retriever import Retriever
-from bot.telegram.app import SOMETHING_WRONG
-from bot.telegram.resilience import ResilientRateLimiter, SlidingWindow, is_transient
+from bot.telegram.flood import ResilientRateLimiter, SlidingWindow, is_transient
+from bot.telegram.handlers import SOMETHING_WRONG
 from tests.botapi.fixtures import application_builder
 from tests.botapi.server import FakeBotApi
 from tests.helpers.ops import QUESTIONS, build, duplicates, essay_index, handled, running
@@ -315,7 +315,7 @@ async def test_ten_second_outage(
     resends = [
         r
         for r in caplog.records
-        if r.name == "bot.telegram.resilience" and "retrying" in r.message
+        if r.name == "bot.telegram.flood" and "retrying" in r.message
     ]
     assert resends, "the send cut off by the outage was retried"
     print(

@@ -19,7 +19,9 @@ import pytest
 import pytest_asyncio
 
 from bot.index.lock import LOCK_FILE
-from bot.telegram.app import RATE_LIMITED, SOMETHING_WRONG, STALE_BUTTON
+from bot.telegram.buttons import STALE_BUTTON
+from bot.telegram.handlers import SOMETHING_WRONG
+from bot.telegram.limits import RATE_LIMITED
 from tests.botapi.server import FakeBotApi
 from tests.helpers.essay import EXTRA_ESSAY, write_text
 from tests.helpers.ops import QUESTIONS, App, build, essay_index, handled, running

@@ -16,7 +16,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.telegram.app import RATE_LIMITED, SOMETHING_WRONG
+from bot.telegram.handlers import SOMETHING_WRONG
+from bot.telegram.limits import RATE_LIMITED
 from tests.botapi.fixtures import TEST_TOKEN
 from tests.botapi.server import FakeBotApi
 from tests.botapi.spec import BotApiSpec

@@ -22,7 +22,9 @@ from bot.config import Settings, load_settings
 from bot.index.embedding import HashingEmbedder
 from bot.redaction import REDACTED
 from bot.search.retriever import Retriever
-from bot.telegram.app import INLINE_DEBOUNCE, RATE_LIMITED
+from bot.telegram.inline import INLINE_DEBOUNCE
+from bot.telegram.limits import RATE_LIMITED
+from bot.telegram.state import bot_state
 from bot.telegram.webhook import SECRET_HEADER, WebhookServer
 from tests.botapi.fixtures import TEST_TOKEN
 from tests.botapi.server import FakeBotApi
@@ -204,9 +206,9 @@ async def test_reload_rebuilds_in_the_background_for_admins_only(
 async def test_sighup_reloads_in_process(
     fake_botapi: FakeBotApi, essay: Retriever, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.telegram.app")
+    caplog.set_level(logging.INFO, logger="bot.telegram.reload")
     application = build(fake_botapi, essay, tmp_path)
-    application.bot_data["reload_on_sighup"] = True
+    bot_state(application).reload_on_sighup = True
     async with running(application):
         assert signal.getsignal(signal.SIGHUP) not in (signal.SIG_DFL, signal.SIG_IGN, None)
         write_text(tmp_path / "corpus" / "patience.txt", EXTRA_ESSAY)
@@ -249,7 +251,7 @@ async def test_inline_flood_does_not_starve_chats(
 ) -> None:
     server = fake_botapi
     application = build(server, essay, tmp_path)
-    application.bot_data["inline_debounce"] = INLINE_DEBOUNCE  # as in production
+    bot_state(application).inline.delay = INLINE_DEBOUNCE  # as in production
     async with running(application):
         typed = "What is the dual track proposal and why does China back it"
         for end in range(3, len(typed) + 1):  # one user typing, a query per keystroke...

@@ -35,7 +35,7 @@ from bot.render.reply import (
 )
 from bot.search.answer import Answer, Hit
 from bot.search.retriever import Retriever
-from bot.telegram.app import help_text
+from bot.telegram.handlers import help_text
 from bot.text import fold_with_map
 from tests.botapi.limits import check_reply_markup, check_text
 from tests.botapi.telegram_html import parse_telegram_html, utf16_len

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.telegram.app import SOMETHING_WRONG, STALE_BUTTON
+from bot.telegram.buttons import STALE_BUTTON
+from bot.telegram.handlers import SOMETHING_WRONG
 from tests.botapi.server import Call, FakeBotApi, SentMessage
 from tests.helpers.footnote_bot import (
     DOCUMENT,

@@ -15,13 +15,10 @@ import pytest
 
 from bot.config import Settings
 from bot.search.engine import Engine
-from bot.telegram.app import (
-    ALLOWED_UPDATES,
-    COMMANDS,
-    RATE_LIMITED,
-    SOMETHING_WRONG,
-    build_application,
-)
+from bot.telegram.app import ALLOWED_UPDATES, build_application
+from bot.telegram.handlers import COMMANDS, SOMETHING_WRONG
+from bot.telegram.limits import RATE_LIMITED
+from bot.telegram.state import bot_state
 from tests.botapi.fixtures import TEST_TOKEN, application_builder
 from tests.botapi.server import FakeBotApi, SentMessage
 from tests.helpers.footnote_bot import (
@@ -361,7 +358,7 @@ async def test_a_burst_from_many_chats_is_answered_completely(
             assert "isn't in the essay" in message.text
         else:
             assert "<blockquote>" in message.raw_text
-    engine: Engine = app.bot_data["engine"]
+    engine: Engine = bot_state(app).engine
     # Phrases found verbatim ("dual track proposal") are answered by citation lookup without
     # the model; every other question is embedded, batched and cached.
     assert 0 < engine.stats.questions <= len(chats)
@@ -378,7 +375,7 @@ async def test_a_failing_handler_tells_the_user_and_logs_the_error(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the index caught fire")
 
-    monkeypatch.setattr(app.bot_data["engine"], "ask", broken)
+    monkeypatch.setattr(bot_state(app).engine, "ask", broken)
     reply = await say(fake_botapi, app, QUESTION)
     assert reply.text == SOMETHING_WRONG
     assert reply.parse_mode is None
@@ -402,7 +399,7 @@ async def test_telegram_refusing_the_error_notice_is_only_logged(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(app.bot_data["engine"], "ask", broken)
+    monkeypatch.setattr(bot_state(app).engine, "ask", broken)
     fake_botapi.fail_next(
         "sendMessage",
         times=1,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.telegram.limits import RATE_LIMITED
 from tests.botapi.server import FakeBotApi, SentMessage
 from tests.helpers.footnote_bot import (
     BOT_USERNAME,
@@ -12,8 +13,11 @@ from tests.helpers.footnote_bot import (
     MISQUOTE,
     QUESTION,
     App,
+    Essay,
     assert_clean,
+    capture_logs,
     exchange,
+    footnote,
     the_reply,
 )
 
@@ -211,4 +215,42 @@ async def test_an_answer_still_arrives_if_the_question_was_deleted(
     parameters = fake_botapi.calls_of("sendMessage")[-1].params["reply_parameters"]
     assert parameters["message_id"] == asked
     assert parameters["allow_sending_without_reply"] is True
+    assert_clean(fake_botapi, caplog)
+
+
+async def test_the_rate_limit_counts_each_kind_of_question_and_nothing_else(
+    fake_botapi: FakeBotApi, essay: Essay, caplog: pytest.LogCaptureFixture
+) -> None:
+    capture_logs(caplog)
+    fake_botapi.register_chat(GROUP, "group", title="Readers")
+    async with footnote(fake_botapi, essay, user_rate_limit=4) as app:
+        quoting = fake_botapi.group_message(GROUP, f"As the essay says, {MISQUOTE}.", BOB)
+        await exchange(fake_botapi, app, quoting)
+        # Not questions, so not counted: usage notes, help, the contents, a bare mention...
+        for text in ("/ask", "/cite", "/help", "/sections", f"@{BOT_USERNAME}"):
+            await answered(fake_botapi, app, text)
+        # ...chatter, and a question for another bot.
+        for text in (QUESTION, f"/ask@other_bot {QUESTION}"):
+            update = fake_botapi.group_message(GROUP, text, ALICE)
+            assert await exchange(fake_botapi, app, update) == []
+        # Four questions, asked four ways: all answered.
+        asked = [
+            await answered(fake_botapi, app, f"/ask {QUESTION}"),
+            await answered(fake_botapi, app, f"/cite {MISQUOTE}"),
+            await answered(
+                fake_botapi, app, "/cite", reply_to_message=quoting["message"]["message_id"]
+            ),
+            await answered(fake_botapi, app, f"@{BOT_USERNAME} {QUESTION}"),
+        ]
+        assert all("<blockquote>" in reply.raw_text for reply, _ in asked)
+        # The fifth, a reply to the bot, is over the limit: a notice, threaded to it.
+        to_bot = asked[0][0].message_id
+        over, _ = await answered(fake_botapi, app, QUESTION, reply_to_message=to_bot)
+        assert over.text == RATE_LIMITED
+        # The limit is per user.
+        bob, _ = await answered(fake_botapi, app, f"/ask {QUESTION}", user=BOB)
+        assert "<blockquote>" in bob.raw_text
+        # Still no answer to chatter, nor a notice.
+        chatter = fake_botapi.group_message(GROUP, "hm", ALICE)
+        assert await exchange(fake_botapi, app, chatter) == []
     assert_clean(fake_botapi, caplog)

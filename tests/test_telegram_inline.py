@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.telegram.app import INLINE_HELP, INLINE_RESULTS
+from bot.telegram.inline import INLINE_HELP, INLINE_RESULTS
 from tests.botapi.server import FakeBotApi
 from tests.botapi.telegram_html import parse_telegram_html
 from tests.helpers.footnote_bot import (

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.telegram.app import ALLOWED_UPDATES, COMMANDS
+from bot.telegram.app import ALLOWED_UPDATES
+from bot.telegram.handlers import COMMANDS
 from tests.botapi.fixtures import TEST_TOKEN
 from tests.botapi.server import FakeBotApi
 from tests.helpers.essay import REPO, copy_essay

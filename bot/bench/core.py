@@ -423,13 +423,11 @@ async def simulate_typing(
     from telegram import Update
 
     from bot.search.engine import Engine
-    from bot.telegram.app import inline_query
+    from bot.telegram.inline import InlineDebounce, answer_inline_query
 
     engine = Engine(retriever)
     bot = _StubBot()
-    context: Any = type("Context", (), {})()
-    context.bot_data = {"engine": engine, "inline_debounce": debounce}
-    context.bot = bot
+    latest_only = InlineDebounce(debounce)
     tasks: list[asyncio.Task[None]] = []
     started = time.perf_counter()
     for number in range(1, len(text) + 1):
@@ -442,8 +440,9 @@ async def simulate_typing(
                 "offset": "",
             },
         }
-        update = Update.de_json(data, bot)  # type: ignore[arg-type]
-        tasks.append(asyncio.create_task(inline_query(update, context)))
+        query = Update.de_json(data, bot).inline_query  # type: ignore[arg-type]
+        assert query is not None
+        tasks.append(asyncio.create_task(answer_inline_query(query, engine, latest_only)))
         await asyncio.sleep(keystroke)
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=60 + debounce * len(text))
     answered = [a for a in bot.answers if a.get("results")]
@@ -462,7 +461,7 @@ async def simulate_typing(
 async def bench_inline(
     retriever: Retriever, text: str, keystrokes_ms: Sequence[int]
 ) -> dict[str, Any]:
-    from bot.telegram.app import INLINE_DEBOUNCE
+    from bot.telegram.inline import INLINE_DEBOUNCE
 
     runs = []
     for keystroke_ms in keystrokes_ms:

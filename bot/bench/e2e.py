@@ -419,13 +419,14 @@ class TimedEngine(Engine):
 
 
 def serve_child(argv: Sequence[str]) -> int:
-    """What `footnote run` does (bot/serve.py), with the engine's knobs exposed."""
+    """What `footnote run` does (bot/telegram/serve.py), with the engine's knobs exposed."""
     import logging
     from dataclasses import replace
 
     from bot.config import load_settings
-    from bot.search.retriever import open_retriever
-    from bot.telegram.app import ALLOWED_UPDATES, build_application
+    from bot.telegram.app import ALLOWED_UPDATES
+    from bot.telegram.serve import prepare
+    from bot.telegram.state import bot_state
 
     parser = argparse.ArgumentParser(prog="python -m bot.bench.e2e serve")
     parser.add_argument("--batch-wait", type=float, default=None)
@@ -436,16 +437,20 @@ def serve_child(argv: Sequence[str]) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # Each question comes from a fresh user; the per-user limit is not what is measured.
     settings = replace(load_settings(dotenv=None), user_rate_limit=0)
-    retriever, _ = open_retriever(settings.corpus_dir, settings.index_dir, settings.model)
-    retriever.embed(["warm-up"])
-    engine = TimedEngine(retriever)
-    if args.batch_wait is not None:
-        engine.batch_wait = args.batch_wait
-    if args.max_batch is not None:
-        engine.max_batch = max(1, args.max_batch)
-    if args.cache_size is not None:
-        engine.cache_size = args.cache_size
-    application = build_application(settings, engine)
+
+    def make_engine(retriever: Retriever) -> TimedEngine:
+        engine = TimedEngine(retriever)
+        if args.batch_wait is not None:
+            engine.batch_wait = args.batch_wait
+        if args.max_batch is not None:
+            engine.max_batch = max(1, args.max_batch)
+        if args.cache_size is not None:
+            engine.cache_size = args.cache_size
+        return engine
+
+    application = prepare(settings, make_engine)
+    engine = bot_state(application).engine
+    assert isinstance(engine, TimedEngine)
     application.run_polling(allowed_updates=ALLOWED_UPDATES)
     print("@@engine-stats " + json.dumps(vars(engine.stats)), flush=True)
     print("@@engine-times " + json.dumps(engine.times), flush=True)

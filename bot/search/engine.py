@@ -17,8 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,6 +25,7 @@ import numpy as np
 
 from bot.search.answer import DEFAULT_RESULTS, Answer
 from bot.search.library import Library
+from bot.search.ranking import RetrievalConfig
 from bot.search.retriever import Retriever
 from bot.text import question_key
 
@@ -95,6 +95,11 @@ class Engine:
     def library(self) -> Library:
         """The read-only library of the index in service."""
         return self.retriever.library
+
+    @property
+    def config(self) -> RetrievalConfig:
+        """How the index in service is searched (a reload keeps it)."""
+        return self.retriever.config
 
     def swap(self, retriever: Retriever) -> None:
         """Serve from a new index from now on (questions in flight finish on the old one)."""
@@ -187,27 +192,3 @@ class Engine:
     async def cite_or_ask(self, text: str, k: int = DEFAULT_RESULTS) -> Answer:
         answer = await self.cite(text, k)
         return answer if answer.found else await self.ask(text, k)
-
-
-class RateLimiter:
-    """At most `limit` events per `window` seconds per key (sliding window, in memory)."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit = limit
-        self.window = window
-        self._events: dict[int, deque[float]] = {}
-
-    def allow(self, key: int, now: float | None = None) -> bool:
-        if self.limit <= 0:
-            return True
-        now = time.monotonic() if now is None else now
-        events = self._events.setdefault(key, deque())
-        while events and now - events[0] >= self.window:
-            events.popleft()
-        if len(events) >= self.limit:
-            return False
-        events.append(now)
-        if len(self._events) > 10_000:  # forget idle users so memory stays bounded
-            for idle in [k for k, v in self._events.items() if not v or now - v[-1] >= self.window]:
-                del self._events[idle]
-        return True

@@ -1,1 +1,1 @@
-"""Stage 5: the Telegram front end (handlers, wiring, resilience, webhook, serving)."""
+"""Stage 5: the Telegram front end (wiring, handlers, state, limits, resilience, serving)."""

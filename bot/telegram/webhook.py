@@ -34,7 +34,9 @@ from telegram.ext import Application
 
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.telegram.resilience import scrub_surrogates, unparsable_update
+from bot.telegram.app import ALLOWED_UPDATES
+from bot.telegram.polling import scrub_surrogates, unparsable_update
+from bot.telegram.state import BotState
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +50,15 @@ App = Application[Any, Any, Any, Any, Any, Any]
 def health(application: App, started: float) -> tuple[int, dict[str, Any]]:
     """HTTP status and body for /healthz."""
     body: dict[str, Any] = {"uptime_seconds": round(time.monotonic() - started, 1)}
-    engine = application.bot_data.get("engine")
-    store = getattr(getattr(engine, "retriever", None), "store", None)
-    if store is None:
+    state = application.bot_data
+    if not (isinstance(state, BotState) and state.attached):
         body.update(status="no index", index={"loaded": False})
         return 503, body
-    manifest = store.manifest
+    library = state.engine.library
+    manifest = library.manifest
     body["index"] = {
         "loaded": True,
-        "documents": len(manifest.documents),
+        "documents": len(library.documents),
         "passages": manifest.passage_count,
         "model": manifest.model,
         "built_at": manifest.built_at,
@@ -155,8 +157,6 @@ class WebhookServer:
 
 async def run_webhook(application: App, settings: Settings, webhook_url: str) -> None:
     """Run the bot on a webhook until SIGTERM or SIGINT, then stop without losing updates."""
-    from bot.telegram.app import ALLOWED_UPDATES
-
     if not settings.webhook_secret:
         raise ConfigError("webhook mode needs a secret token (FOOTNOTE_WEBHOOK_SECRET)")
     server = WebhookServer(

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.search.engine import Engine
 from bot.search.retriever import Retriever, open_retriever
 from bot.telegram.app import ALLOWED_UPDATES, build_application
+from bot.telegram.state import bot_state
 from tests.botapi.fixtures import TEST_TOKEN
 from tests.botapi.server import FakeBotApi, SentMessage
 from tests.helpers.essay import copy_essay
@@ -101,7 +102,7 @@ async def footnote(
     application = build_application(
         settings_for(server, essay.root, **settings), Engine(essay.retriever)
     )
-    application.bot_data["inline_debounce"] = inline_debounce
+    bot_state(application).inline.delay = inline_debounce
     async with running(application):
         yield application
 

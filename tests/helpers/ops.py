@@ -20,6 +20,7 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.search.engine import Engine
 from bot.search.retriever import Retriever, open_retriever
 from bot.telegram.app import ALLOWED_UPDATES, build_application
+from bot.telegram.state import bot_state
 from tests.botapi.fixtures import TEST_TOKEN
 from tests.botapi.server import FakeBotApi
 from tests.helpers.essay import REPO, copy_essay
@@ -53,7 +54,7 @@ def build(
     application = build_application(
         settings_for(server, root, **overrides), Engine(retriever), builder
     )
-    application.bot_data["inline_debounce"] = 0.0
+    bot_state(application).inline.delay = 0.0
     return application
 
 

@@ -1,14 +1,12 @@
-"""Staying up on a real network: flood limits, retries, fair scheduling, tolerant polling.
+"""Flood limits and retries under every Bot API call: ``ResilientRateLimiter``.
 
-Three pieces, each plugged into python-telegram-bot through one of its public extension points
-(build_application wires them in):
-
-``ResilientRateLimiter`` (a ``BaseRateLimiter``) sits under every Bot API call except
-getUpdates.  It keeps Telegram's broadcast limits as exact sliding windows (30 messages in any
-second overall, 20 in any minute per group), a request counting from when it leaves until a
-window after it completed, so that no span at the server can hold more, whatever the network
-delay.  (PTB's AIORateLimiter is a leaky bucket that lets a full bucket's burst out on top of
-the steady rate, i.e. up to twice the limit inside one window.)  It retries transient failures:
+A ``BaseRateLimiter`` (python-telegram-bot's extension point for it, wired in by
+build_application), it sits under every Bot API call except getUpdates.  It keeps Telegram's
+broadcast limits as exact sliding windows (30 messages in any second overall, 20 in any minute
+per group), a request counting from when it leaves until a window after it completed, so that
+no span at the server can hold more, whatever the network delay.  (PTB's AIORateLimiter is a
+leaky bucket that lets a full bucket's burst out on top of the steady rate, i.e. up to twice
+the limit inside one window.)  It retries transient failures:
 
 * 429 Too Many Requests: wait ``retry_after`` (that group only for a group chat, every chat
   otherwise), then send again; Telegram did not process the request.
@@ -28,30 +26,15 @@ the steady rate, i.e. up to twice the limit inside one window.)  It retries tran
 Doing this in the rate limiter rather than around each send keeps the handlers thin and
 covers every call (sends, edits, callback answers, setMyCommands at start-up) in one place;
 each retry takes a fresh flood-limit slot, so retries never break the limits either.
-
-``FairUpdateProcessor`` (a ``BaseUpdateProcessor``) gives inline queries their own small
-concurrency lane, so a flood of inline queries (a client sends one per keystroke) cannot
-occupy every slot while chat questions wait.  An inline query that a newer one from the same
-user has superseded by the time it gets a lane is skipped outright, and when too many inline
-queries are already waiting, new ones are dropped (Telegram simply shows no results).
-
-``TolerantUpdatesRequest`` (the getUpdates ``BaseRequest``) drops updates that python-telegram-
-bot cannot parse.  Without it one malformed update makes every getUpdates call fail to parse,
-the offset never advances, and the bot re-fetches the same batch forever, answering nothing.
-It also replaces lone UTF-16 surrogates (valid JSON escapes, not text) by U+FFFD, so that
-quoting a user's text back can always be encoded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
-import json
 import logging
 import math
 import random
-import re
 import time
 import warnings
 from collections import deque
@@ -60,10 +43,8 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from telegram import Update
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import BaseRateLimiter, BaseUpdateProcessor
-from telegram.request import BaseRequest, HTTPXRequest, RequestData
+from telegram.ext import BaseRateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -318,185 +299,4 @@ def _group_of(chat_id: object) -> int | str | None:
             chat_id = int(chat_id)
     if isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0):
         return chat_id
-    return None
-
-
-class FairUpdateProcessor(BaseUpdateProcessor):
-    """Separate concurrency lanes for chat updates and inline queries.
-
-    Inline queries run at most ``inline_lanes`` at a time.  Each user has at most one inline
-    query waiting for a lane: a newer one from the same user replaces it, and the older one
-    is skipped at once (clients send a query per keystroke; only the last one matters).  At
-    most ``inline_backlog`` users wait; beyond that new inline queries are dropped.  So
-    waiting inline queries stay few, and PTB's own semaphore (``max_concurrent_updates``,
-    sized above both lanes) never makes a chat update wait behind them.
-    """
-
-    def __init__(
-        self, chat_lanes: int = 64, inline_lanes: int = 16, inline_backlog: int = 256
-    ) -> None:
-        super().__init__(chat_lanes + inline_lanes + inline_backlog + 1)
-        self.chat_lanes = chat_lanes
-        self.inline_lanes = inline_lanes
-        self.inline_backlog = inline_backlog
-        self._chat = asyncio.Semaphore(chat_lanes)
-        self._inline_running = 0
-        self._inline_queue: deque[tuple[int, asyncio.Future[bool]]] = deque()
-        self._inline_waiting: dict[int, asyncio.Future[bool]] = {}  # user -> ticket
-        self.inline_skipped = 0  # superseded or over the backlog, for tests and logs
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to release."""
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        if not isinstance(update, Update) or update.inline_query is None:
-            async with self._chat:
-                await coroutine
-            return
-        user = update.inline_query.from_user.id
-        older = self._inline_waiting.pop(user, None)
-        if older is not None and not older.done():
-            older.set_result(False)  # the user has typed on since
-        if len(self._inline_waiting) >= self.inline_backlog:
-            self._skip(coroutine)
-            return
-        ticket: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._inline_waiting[user] = ticket
-        self._inline_queue.append((user, ticket))
-        self._dispatch_inline()
-        try:
-            go = await ticket
-        except asyncio.CancelledError:
-            if ticket.done() and not ticket.cancelled() and ticket.result():
-                self._inline_done()
-            elif self._inline_waiting.get(user) is ticket:
-                del self._inline_waiting[user]
-            self._skip(coroutine)
-            raise
-        if not go:
-            self._skip(coroutine)
-            return
-        try:
-            await coroutine
-        finally:
-            self._inline_done()
-
-    def _dispatch_inline(self) -> None:
-        queue = self._inline_queue
-        while self._inline_running < self.inline_lanes and queue:
-            user, ticket = queue.popleft()
-            if ticket.done():
-                continue  # superseded
-            if self._inline_waiting.get(user) is ticket:
-                del self._inline_waiting[user]
-            self._inline_running += 1
-            ticket.set_result(True)
-        if len(queue) > 4 * (self.inline_backlog + 1):  # drop superseded tickets
-            self._inline_queue = deque(item for item in queue if not item[1].done())
-
-    def _inline_done(self) -> None:
-        self._inline_running -= 1
-        self._dispatch_inline()
-
-    def _skip(self, coroutine: Awaitable[Any]) -> None:
-        self.inline_skipped += 1
-        if inspect.iscoroutine(coroutine):
-            coroutine.close()
-
-
-class TolerantUpdatesRequest(HTTPXRequest):
-    """getUpdates transport that replaces unparsable updates by empty ones (same update_id).
-
-    The empty update matches no handler, and its id still advances the polling offset.
-    """
-
-    def __init__(self, connection_pool_size: int = 1, **kwargs: Any) -> None:
-        super().__init__(connection_pool_size=connection_pool_size, **kwargs)
-        self.dropped = 0
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE,
-        write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        code, payload = await super().do_request(
-            url,
-            method,
-            request_data=request_data,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-        )
-        if code == 200 and url.endswith("/getUpdates"):
-            payload = self._sanitize(payload)
-        return code, payload
-
-    def _sanitize(self, payload: bytes) -> bytes:
-        try:
-            body = json.loads(payload.decode("utf-8", "replace"))
-        except ValueError:
-            return payload  # PTB reports an unparsable answer itself
-        updates = body.get("result") if isinstance(body, dict) else None
-        if not isinstance(updates, list):
-            return payload
-        changed = False
-        if b"\\ud" in payload.lower():  # JSON escapes of UTF-16 surrogates (emoji have pairs)
-            updates, changed = scrub_surrogates(updates)
-        for position, raw in enumerate(updates):
-            problem = unparsable_update(raw)
-            if problem is None:
-                continue
-            update_id = raw.get("update_id") if isinstance(raw, dict) else None
-            if not isinstance(update_id, int):
-                # Without an id the offset cannot move past it: nothing sensible to keep.
-                logger.error("getUpdates returned an update without an id; dropped")
-                continue
-            logger.warning("dropped unparsable update %d: %s", update_id, problem)
-            updates[position] = {"update_id": update_id}
-            self.dropped += 1
-            changed = True
-        body["result"] = [u for u in updates if isinstance(u, dict) and "update_id" in u]
-        if not changed and len(body["result"]) == len(updates):
-            return payload
-        return json.dumps(body).encode("utf-8")
-
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def scrub_surrogates(value: Any) -> tuple[Any, bool]:
-    """``value`` with lone UTF-16 surrogates (valid JSON escapes, but not text: they cannot be
-    encoded again to answer) replaced by U+FFFD, and whether anything was replaced."""
-    if isinstance(value, str):
-        scrubbed = _LONE_SURROGATE.sub("\ufffd", value)
-        return scrubbed, scrubbed != value
-    if isinstance(value, list):
-        items = [scrub_surrogates(item) for item in value]
-        return [item for item, _ in items], any(changed for _, changed in items)
-    if isinstance(value, dict):
-        fields = {key: scrub_surrogates(item) for key, item in value.items()}
-        scrubbed_fields = {key: item for key, (item, _) in fields.items()}
-        return scrubbed_fields, any(changed for _, changed in fields.values())
-    return value, False
-
-
-def unparsable_update(raw: object) -> str | None:
-    """Why python-telegram-bot cannot turn ``raw`` into an Update, or None if it can."""
-    if not isinstance(raw, dict):
-        return f"not an object ({type(raw).__name__})"
-    if not isinstance(raw.get("update_id"), int) or isinstance(raw.get("update_id"), bool):
-        return "update_id is missing or not an integer"
-    try:
-        Update.de_json(raw, None)
-    except Exception as error:
-        return f"{type(error).__name__}: {str(error)[:200]}"
     return None

@@ -1,0 +1,78 @@
+"""Inline mode: quote cards for "@bot <question or phrase>", typed in any chat.
+
+Clients send a query per keystroke, so each user's queries are debounced: a query is answered
+only if it is still that user's latest one ``INLINE_DEBOUNCE`` seconds after it arrived
+(InlineDebounce).  Queries superseded even before they get a lane are skipped by the update
+processor (bot/telegram/lanes.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import (
+    InlineQuery,
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+)
+from telegram.constants import ParseMode
+
+from bot.render.reply import format_hit, inline_description, section_label
+from bot.search.engine import Engine
+
+INLINE_RESULTS = 5
+INLINE_MIN_CHARS = 3
+INLINE_DEBOUNCE = 0.3
+INLINE_HELP = "inline-help"  # the deep-link payload of the inline mode's hint buttons
+
+
+class InlineDebounce:
+    """Of each user's inline queries, only the latest one is answered."""
+
+    def __init__(self, delay: float = INLINE_DEBOUNCE) -> None:
+        self.delay = delay
+        self._latest: dict[int, str] = {}  # user -> id of the last query they typed
+
+    async def is_latest(self, user_id: int, query_id: str) -> bool:
+        """Note ``query_id`` as the user's latest query, wait ``delay`` seconds, and tell
+        whether it still is (the user typed nothing more meanwhile)."""
+        self._latest[user_id] = query_id
+        await asyncio.sleep(self.delay)
+        if self._latest.get(user_id) != query_id:
+            return False
+        self._latest.pop(user_id, None)
+        return True
+
+
+async def answer_inline_query(query: InlineQuery, engine: Engine, debounce: InlineDebounce) -> None:
+    """Offer quote cards for @bot <question or phrase>."""
+    text = query.query.strip()
+    if len(text) < INLINE_MIN_CHARS:
+        hint = InlineQueryResultsButton(
+            text="Type a question or a phrase from the essay", start_parameter=INLINE_HELP
+        )
+        await query.answer([], button=hint, cache_time=300)
+        return
+    # Clients send a query per keystroke: answer only the latest one a user typed.
+    if not await debounce.is_latest(query.from_user.id, query.id):
+        return
+    answer = await engine.cite_or_ask(text, INLINE_RESULTS)
+    results = [
+        InlineQueryResultArticle(
+            id=f"{position}-{hit.passage.id}",
+            title=section_label(hit.passage.section_title) + f" · ¶{hit.passage.paragraph_no}",
+            description=inline_description(hit),
+            input_message_content=InputTextMessageContent(
+                format_hit(hit), parse_mode=ParseMode.HTML
+            ),
+        )
+        for position, hit in enumerate(answer.hits if answer.found else ())
+    ]
+    if not results:
+        nothing = InlineQueryResultsButton(
+            text="Not in the essay — open Footnote", start_parameter=INLINE_HELP
+        )
+        await query.answer([], button=nothing, cache_time=60)
+        return
+    await query.answer(results, cache_time=300)
