@@ -246,6 +246,28 @@ async def test_per_user_rate_limit_is_polite_and_configurable(
     assert server.violations == []
 
 
+async def test_presses_and_contents_share_the_rate_limit(
+    fake_botapi: FakeBotApi, essay: Retriever, tmp_path: Path
+) -> None:
+    server = fake_botapi
+    application = build(server, essay, tmp_path, user_rate_limit=3, user_rate_window=60.0)
+    user = 741_001
+    async with running(application):
+        server.push_update(server.private_message(user, QUESTIONS[0]))  # 1: a question
+        await handled(server, application)
+        answer = server.sent_messages(user)[-1]
+        data = answer.reply_markup["inline_keyboard"][-1][0]["callback_data"]
+        server.push_update(server.private_message(user, "/sections"))  # 2: the contents
+        await handled(server, application)
+        for _ in range(3):  # 3: a press; then two over the limit
+            server.push_update(server.callback_query(user, answer.message_id, data, user))
+            await handled(server, application)
+    toasts = [a.get("text") for a in server.callback_answers]
+    assert toasts[-2:] == [RATE_LIMITED, RATE_LIMITED] and RATE_LIMITED not in toasts[:-2]
+    assert [m.text for m in server.sent_messages(user)].count(RATE_LIMITED) == 0
+    assert server.violations == []
+
+
 async def test_inline_flood_does_not_starve_chats(
     fake_botapi: FakeBotApi, essay: Retriever, tmp_path: Path
 ) -> None:

@@ -223,16 +223,19 @@ async def test_the_rate_limit_counts_each_kind_of_question_and_nothing_else(
 ) -> None:
     capture_logs(caplog)
     fake_botapi.register_chat(GROUP, "group", title="Readers")
-    async with footnote(fake_botapi, essay, user_rate_limit=4) as app:
+    async with footnote(fake_botapi, essay, user_rate_limit=5) as app:
         quoting = fake_botapi.group_message(GROUP, f"As the essay says, {MISQUOTE}.", BOB)
         await exchange(fake_botapi, app, quoting)
-        # Not questions, so not counted: usage notes, help, the contents, a bare mention...
-        for text in ("/ask", "/cite", "/help", "/sections", f"@{BOT_USERNAME}"):
+        # Not questions, so not counted: usage notes, help, a bare mention...
+        for text in ("/ask", "/cite", "/help", f"@{BOT_USERNAME}"):
             await answered(fake_botapi, app, text)
         # ...chatter, and a question for another bot.
         for text in (QUESTION, f"/ask@other_bot {QUESTION}"):
             update = fake_botapi.group_message(GROUP, text, ALICE)
             assert await exchange(fake_botapi, app, update) == []
+        # The contents walk the index: counted like a question.
+        contents, _ = await answered(fake_botapi, app, "/sections")
+        assert "<blockquote>" not in contents.raw_text and contents.text != RATE_LIMITED
         # Four questions, asked four ways: all answered.
         asked = [
             await answered(fake_botapi, app, f"/ask {QUESTION}"),
@@ -243,7 +246,7 @@ async def test_the_rate_limit_counts_each_kind_of_question_and_nothing_else(
             await answered(fake_botapi, app, f"@{BOT_USERNAME} {QUESTION}"),
         ]
         assert all("<blockquote>" in reply.raw_text for reply, _ in asked)
-        # The fifth, a reply to the bot, is over the limit: a notice, threaded to it.
+        # The sixth, a reply to the bot, is over the limit: a notice, threaded to it.
         to_bot = asked[0][0].message_id
         over, _ = await answered(fake_botapi, app, QUESTION, reply_to_message=to_bot)
         assert over.text == RATE_LIMITED

@@ -69,11 +69,13 @@ async def _answer_question(
 
 async def rate_limit(update: Update, context: Context) -> None:
     """Before every handler: a question over its asker's limit gets a notice and no answer."""
-    message = update.effective_message
-    if message is None or not over_limit(update, context.bot, context.bot_data.limiter):
+    if not over_limit(update, context.bot, context.bot_data.limiter):
         return
     try:
-        await send(message, Reply(RATE_LIMITED))
+        if update.callback_query is not None:
+            await update.callback_query.answer(RATE_LIMITED)
+        elif update.effective_message is not None:
+            await send(update.effective_message, Reply(RATE_LIMITED))
     except Exception as error:  # reported like any handler's error, and still not answered
         await context.application.process_error(update, error)
     raise ApplicationHandlerStop

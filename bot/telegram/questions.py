@@ -63,6 +63,19 @@ def command(message: Message, username: str) -> tuple[str, list[str]] | None:
     return parts[0].lower(), text.split()[1:]
 
 
+def costs_work(update: Update, bot: Bot) -> bool:
+    """Whether answering ``update`` costs a search or walks the index (what the per-user limit
+    counts): a question, a button press, or /sections."""
+    if update.callback_query is not None:
+        return True
+    message = update.message
+    if message is not None and isinstance(message.text, str):
+        asked = command(message, bot.username)
+        if asked is not None and asked[0] == "sections":
+            return True
+    return asks_question(update, bot)
+
+
 def asks_question(update: Update, bot: Bot) -> bool:
     """Whether the handlers answer ``update`` by searching the index."""
     message = update.message
