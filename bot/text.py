@@ -113,6 +113,9 @@ def sentences_covering(sentences: Sequence[Span], begin: int, end: int) -> list[
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def printable(text: str, keep: str = "") -> str:
     """`text` safe for a terminal or a log line: control characters escaped (`\\x1b`),
     except those in `keep` (say "\\n" for text whose lines are its own)."""
@@ -121,6 +124,8 @@ def printable(text: str, keep: str = "") -> str:
         char = match.group()
         if char in keep:
             return char
+        if char in _NAMED:
+            return _NAMED[char]
         code = ord(char)
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 

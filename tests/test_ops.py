@@ -18,6 +18,7 @@ import pytest
 import pytest_asyncio
 
 import bot.search.retriever
+import bot.telegram.webhook as webhook_module
 from bot.config import Settings, load_settings
 from bot.index.embedding import HashingEmbedder
 from bot.redaction import REDACTED
@@ -147,6 +148,46 @@ async def test_footnote_run_webhook_mode(fake_botapi: FakeBotApi, tmp_path: Path
         await process.kill()
     assert TEST_TOKEN not in process.log and SECRET not in process.log
     assert fake_botapi.violations == []
+
+
+async def test_webhook_refuses_deep_json_and_slow_clients(
+    fake_botapi: FakeBotApi, essay: Retriever, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(webhook_module, "HEADER_TIMEOUT", 0.5)
+    monkeypatch.setattr(webhook_module, "BODY_TIMEOUT", 0.5)
+    application = build(fake_botapi, essay, tmp_path, webhook_secret=SECRET)
+    server = WebhookServer(application, secret=SECRET, path="/hook", listen="127.0.0.1", port=0)
+    await application.initialize()
+    await application.start()
+    await server.start()
+    try:
+        headers = {SECRET_HEADER: SECRET}
+        async with aiohttp.ClientSession() as http:
+            deep = b"[" * 50_000 + b"]" * 50_000
+            async with http.post(
+                f"http://127.0.0.1:{server.port}/hook", data=deep, headers=headers
+            ) as response:
+                assert response.status == 400
+        # Headers that never end: the connection is closed, not held.
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"POST /hook HTTP/1.1\r\nHost: x\r\n")
+        await writer.drain()
+        assert await asyncio.wait_for(reader.read(), timeout=5) == b""
+        writer.close()
+        # A body that never arrives: 408, the connection released.
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(
+            f"POST /hook HTTP/1.1\r\nHost: x\r\n{SECRET_HEADER}: {SECRET}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{".encode()
+        )
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), timeout=10)
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:60]
+        writer.close()
+    finally:
+        await server.stop()
+        await stop(application)
+    assert server.received == 0
 
 
 def test_webhook_needs_a_secret(essay: Retriever, tmp_path: Path) -> None:
@@ -354,4 +395,3 @@ async def test_rejected_token_is_reported_without_quoting_it(
     assert code == 78, process.log  # EX_CONFIG: restarting cannot fix a revoked token
     assert "TELEGRAM_BOT_TOKEN was rejected by Telegram" in process.log
     assert wrong.split(":")[1] not in process.log
-

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import json
 import logging
 import signal
 import time
@@ -43,6 +44,11 @@ logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HEALTH_PATH = "/healthz"
 MAX_UPDATE_BYTES = 1 << 20  # updates are a few KiB; anything this large is not from Telegram
+# A connection that has not sent a whole request by then is closed (aiohttp's keep-alive timer
+# also runs from the moment a connection opens), and a body must arrive within BODY_TIMEOUT:
+# a slow or stalled client cannot hold connections open indefinitely.
+HEADER_TIMEOUT = 15.0
+BODY_TIMEOUT = 15.0
 
 App = Application[Any, Any, Any, Any, Any, Any]
 
@@ -106,7 +112,14 @@ class WebhookServer:
 
     async def start(self) -> None:
         """Listen (port 0 picks a free port; self.port tells which)."""
-        self._runner = web.AppRunner(self.web_app(), access_log=None, shutdown_timeout=5.0)
+        self._runner = web.AppRunner(
+            self.web_app(),
+            access_log=None,
+            shutdown_timeout=5.0,
+            keepalive_timeout=HEADER_TIMEOUT,
+            # After an early answer (408, 413) aiohttp drains the unread body; not for long.
+            lingering_time=2.0,
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.listen, self.port)
         await site.start()
@@ -135,8 +148,12 @@ class WebhookServer:
         if not self._accepting or not self.application.running:
             return web.Response(status=503, text="Shutting down")
         try:
-            data = await request.json()
-        except ValueError:
+            body = await asyncio.wait_for(request.read(), BODY_TIMEOUT)
+            data = json.loads(body)
+        except TimeoutError:
+            return web.Response(status=408, text="Body too slow", headers={"Connection": "close"})
+        # RecursionError: JSON nested thousands deep, which no update is.
+        except (ValueError, RecursionError):
             return web.Response(status=400, text="Body is not JSON")
         data, _ = scrub_surrogates(data)
         problem = unparsable_update(data)
