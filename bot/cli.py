@@ -126,8 +126,7 @@ def cmd_sections(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evals import KOREAN_CRISIS_QUESTIONS
-    from bot.evals.evaluation import calibrate_threshold, evaluate, load_eval_set
-    from bot.render.terminal import eval_line
+    from bot.evals.evaluation import calibrate_threshold, evaluate, load_eval_set, report_line
     from bot.search.ranking import RetrievalConfig
 
     retriever, _ = _open(settings, quiet=True)
@@ -148,7 +147,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
                 summary["calibrated_threshold"] = calibrated
             print(json.dumps(summary))
             continue
-        print(eval_line(report, config.threshold, calibrated))
+        print(report_line(report, config.threshold, calibrated))
         if args.verbose:
             for failure in report.failures:
                 print(f"    miss: {failure}")

@@ -105,3 +105,14 @@ def calibrate_threshold(on_topic: list[float], off_topic: list[float]) -> float:
         if best is None or key < best:
             best = key
     return best[2] if best else 0.5
+
+
+def report_line(report: EvalReport, threshold: float, calibrated: float | None = None) -> str:
+    """One retrieval mode's evaluation, as `footnote eval` prints it."""
+    return (
+        f"{report.mode:8} top-1 accuracy {report.top1_accuracy:6.1%} "
+        f"({report.top1_correct}/{report.questions}), off-topic refusal "
+        f"{report.refusal_rate:6.1%} ({report.refused}/{report.off_topic}), "
+        f"threshold {threshold:.4f}"
+        + (f", calibrated {calibrated}" if calibrated is not None else "")
+    )

@@ -15,7 +15,6 @@ from bot.render.reply import Reply, answer_reply, format_hit, plain_text, sectio
 from bot.text import printable
 
 if TYPE_CHECKING:
-    from bot.evals.evaluation import EvalReport
     from bot.index.build import BuildReport, ProgressCallback
     from bot.index.manifest import Manifest
     from bot.search.answer import Answer
@@ -89,17 +88,6 @@ def build_summary(report: BuildReport) -> str:
 def skipped_line(path: str, reason: str) -> str:
     """One skipped file, on one line whatever its name holds."""
     return f"Skipped {printable(path)}: {printable(reason)}"
-
-
-def eval_line(report: EvalReport, threshold: float, calibrated: float | None = None) -> str:
-    """One retrieval mode's evaluation, as `footnote eval` prints it."""
-    return (
-        f"{report.mode:8} top-1 accuracy {report.top1_accuracy:6.1%} "
-        f"({report.top1_correct}/{report.questions}), off-topic refusal "
-        f"{report.refusal_rate:6.1%} ({report.refused}/{report.off_topic}), "
-        f"threshold {threshold:.4f}"
-        + (f", calibrated {calibrated}" if calibrated is not None else "")
-    )
 
 
 def progress_bar(enabled: bool) -> tuple[ProgressCallback | None, Callable[[], None]]:
