@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.bench.burst import format_burst
+from bot.bench.costs import format_costs
 from bot.bench.e2e import format_e2e
 from bot.bench.inline import format_inline
 from bot.bench.latency import format_latency
@@ -81,6 +82,8 @@ def format_summary(results: dict[str, Any]) -> str:
         out.append(format_e2e(results["e2e"], floor))
     if results.get("scale"):
         out.append(format_scale(results["scale"]))
+    if results.get("costs"):
+        out.append(format_costs(results["costs"]))
     targets = results.get("targets")
     if targets is not None:
         out.append("\nTargets:")
