@@ -127,7 +127,8 @@ def huge_section_retriever(paragraphs: int) -> Retriever:
     spans: list[Paragraph] = []
     offset = len(title) + len(heading) + 4
     for row in range(paragraphs):
-        text = f"Paragraph {row + 1} of the huge section."
+        # A handful of distinct texts: BM25, built with the store, stays a few terms.
+        text = f"{_WORDS[row % len(_WORDS)].capitalize()} comes up in this paragraph."
         end = offset + len(text)
         records.append(
             ParagraphRecord(row, doc_id, 0, heading, row + 1, text, offset, end, ((0, len(text)),))
