@@ -35,7 +35,7 @@ class HealthProber:
     def __init__(self, url: str) -> None:
         self.url = url
         self.samples: list[tuple[float, float]] = []
-        self.failures = 0
+        self.failures: list[tuple[float, str]] = []  # when, and the status or the error
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="healthz-prober", daemon=True)
 
@@ -46,13 +46,13 @@ class HealthProber:
             while not self._stop.is_set():
                 started = time.perf_counter()
                 try:
-                    ok = client.get(self.url).status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                if ok:
+                    status = str(client.get(self.url).status_code)
+                except httpx.HTTPError as exc:
+                    status = type(exc).__name__
+                if status == "200":
                     self.samples.append((started, time.perf_counter() - started))
                 else:
-                    self.failures += 1
+                    self.failures.append((started, status))
                 self._stop.wait(PROBE_GAP)
 
     def start(self) -> None:
@@ -107,7 +107,8 @@ async def _health_under_presses(retriever: Retriever) -> dict[str, Any]:
                 ]
                 updates.append(api.update(api.private_message(chats[-1], "/sections")))
                 headers = {SECRET_HEADER: SECRET}
-                async with aiohttp.ClientSession() as session:
+                timeout = aiohttp.ClientTimeout(total=ANSWER_TIMEOUT)
+                async with aiohttp.ClientSession(timeout=timeout) as session:
                     burst = time.perf_counter()
 
                     async def post(update: dict[str, Any]) -> int:
@@ -139,7 +140,11 @@ async def _health_under_presses(retriever: Retriever) -> dict[str, Any]:
         "idle_p99_ms": round(percentile(idle, 99) * 1000, 3),
         "during_burst": summarize(busy),
         "during_burst_p99_ms": round(percentile(busy, 99) * 1000, 3),
-        "probe_failures": prober.failures,
+        "probe_failures": {
+            "idle": [status for started, status in prober.failures if started < burst],
+            "during_burst": [s for started, s in prober.failures if burst <= started <= done],
+            "after": [status for started, status in prober.failures if started > done],
+        },
         "all_answered_ms": round((done - burst) * 1000, 1),
         "unsupported_calls": api.unsupported[:20],
     }
