@@ -124,7 +124,7 @@ async def _health_under_presses(retriever: Retriever) -> dict[str, Any]:
                     )
                     done = max(recorder.answered[c] for c in chats)
             finally:
-                prober.stop()
+                await asyncio.to_thread(prober.stop)  # the loop keeps serving its last probe
         finally:
             await server.stop()
             if application.running:
