@@ -189,7 +189,8 @@ def _serve(settings: Settings, webhook_url: str | None) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.bench.core import main, options_from_args
+    from bot.bench.options import options_from_args
+    from bot.bench.run import main
     from bot.errors import BenchError
 
     try:
@@ -200,55 +201,15 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _add_bench_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    from bot.bench.options import add_bench_arguments
+
     bench = sub.add_parser(
         "bench",
         parents=[common],
-        help="measure speed: floor vs answer path vs BM25, batching, start-up, e2e, scale",
+        help="measure speed: floor vs answer path vs BM25, batching, start-up, e2e, scale, costs",
         description="Measure Footnote's speed (docs/performance.md explains every figure).",
     )
-    bench.add_argument("--json", action="store_true", help="print one JSON summary")
-    bench.add_argument("--out", metavar="FILE", help="also write the JSON summary to FILE")
-    bench.add_argument("--model", help="embedding model (default $FOOTNOTE_MODEL); fake:hashing")
-    bench.add_argument("--questions", default=None, metavar="FILE")
-    bench.add_argument("--rounds", type=int, default=5, help="timed rounds (default 5)")
-    bench.add_argument("--warmup", type=int, default=1, help="warm-up rounds (default 1)")
-    bench.add_argument("--burst", type=int, default=20, help="questions at once (default 20)")
-    bench.add_argument("--burst-trials", type=int, default=5, metavar="N")
-    bench.add_argument(
-        "--keystroke-ms",
-        default="120,250",
-        metavar="MS,...",
-        help="inline typing speeds to simulate ('' to skip)",
-    )
-    bench.add_argument("--inline-text", default="What is the dual track proposal?")
-    bench.add_argument("--startup", action="store_true", help="time CLI start-up (subprocesses)")
-    bench.add_argument("--startup-runs", type=int, default=5, metavar="N")
-    bench.add_argument(
-        "--e2e",
-        action="store_true",
-        help="end to end through the fake Bot API server (needs the repo's tests/)",
-    )
-    bench.add_argument("--chats", default="1,20,100", metavar="N,...")
-    bench.add_argument("--e2e-rounds", type=int, default=5, metavar="N")
-    bench.add_argument("--first-answer-runs", type=int, default=3, metavar="N")
-    bench.add_argument(
-        "--scale",
-        nargs="?",
-        const="1000,10000",
-        metavar="N,...",
-        help="synthetic corpora of these sizes (default 1000,10000; e.g. 10000,100000,1000000)",
-    )
-    bench.add_argument(
-        "--embed-sample",
-        type=int,
-        default=2000,
-        metavar="N",
-        help="passages of the 10k corpus to embed with the model (0 = all, -1 = skip)",
-    )
-    bench.add_argument("--scale-queries", type=int, default=200, metavar="N")
-    bench.add_argument(
-        "--torch-threads", type=int, metavar="N", help="torch intra-op threads (default: torch's)"
-    )
+    add_bench_arguments(bench)
     bench.set_defaults(func=cmd_bench)
 
 

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.bench.core import heavy_imports, percentile, summarize
+from bot.bench.startup import heavy_imports
+from bot.bench.stats import percentile, summarize
 from bot.cli import main
 from bot.config import DEFAULT_MODEL
 from bot.errors import BenchError
@@ -271,7 +272,7 @@ async def test_engine_cancelled_question_does_not_cancel_the_shared_one(
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 def test_peak_rss_reset() -> None:
-    from bot.bench.scale import peak_rss_gib, reset_peak_rss, rss_gib
+    from bot.bench.memory import peak_rss_gib, reset_peak_rss, rss_gib
 
     reset_peak_rss()
     assert peak_rss_gib() >= rss_gib() > 0
