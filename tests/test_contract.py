@@ -1,6 +1,9 @@
 """The `--json` contract does not drift: `footnote ask --json` and `footnote cite --json` over
 the evaluation questions print the same objects as the recording in tests/data/contract/, made
-with the real bundled model by the code before the package was restructured (commit 3590a24).
+with the real bundled model by the code before the package was restructured (commit 3590a24);
+ask_korean_crisis.jsonl was re-recorded when issue 9 changed the ranking on purpose, with
+`footnote ask -k 3 --json QUESTION... --corpus <copy of corpus/> --index <fresh dir>` over
+the same questions (the object's shape unchanged).
 
 Scores are compared to 3 decimals (another CPU may round the model's floats differently);
 every other field, order included, must be identical."""
