@@ -2,7 +2,7 @@
 
 Held-out half only (weights and thresholds were chosen on the "tune" half); BM25 alone and
 dense alone are measured in the same run. One run indexes both articles together and each
-alone (about a minute and a half on two cores) and is shared by every test here.
+alone (two to three minutes on two busy cores) and is shared by every test here.
 """
 
 from __future__ import annotations
