@@ -125,33 +125,12 @@ def cmd_sections(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.evals import KOREAN_CRISIS_QUESTIONS
-    from bot.evals.evaluation import calibrate_threshold, evaluate, load_eval_set, report_line
-    from bot.search.ranking import RetrievalConfig
+    from bot.evals.command import run_essay_command, run_squad_command
 
+    if args.squad:
+        return run_squad_command(args, settings.model, sys.stdout)
     retriever, _ = _open(settings, quiet=True)
-    eval_set = load_eval_set(Path(args.questions) if args.questions else KOREAN_CRISIS_QUESTIONS)
-    modes = ["hybrid", "dense", "lexical"] if args.mode == "all" else [args.mode]
-    for mode in modes:
-        config = RetrievalConfig(mode=mode)
-        report = evaluate(retriever.with_config(config), eval_set)
-        calibrated = (
-            round(calibrate_threshold(report.on_topic_scores, report.off_topic_scores), 4)
-            if args.calibrate
-            else None
-        )
-        if args.json:
-            summary = report.summary()
-            summary["threshold"] = config.threshold
-            if calibrated is not None:
-                summary["calibrated_threshold"] = calibrated
-            print(json.dumps(summary))
-            continue
-        print(report_line(report, config.threshold, calibrated))
-        if args.verbose:
-            for failure in report.failures:
-                print(f"    miss: {failure}")
-    return 0
+    return run_essay_command(args, retriever, sys.stdout)
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -291,17 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser(
         "eval", parents=[common], help="measure retrieval quality on a question file"
     )
-    evaluate.add_argument(
-        "--questions", default=None, metavar="FILE"
-    )
-    evaluate.add_argument("--mode", choices=["hybrid", "dense", "lexical", "all"], default="all")
-    evaluate.add_argument("--json", action="store_true", help="one JSON summary per mode")
-    evaluate.add_argument("-v", "--verbose", action="store_true", help="list the misses")
-    evaluate.add_argument(
-        "--calibrate",
-        action="store_true",
-        help="also print the threshold that best separates on- from off-topic on this file",
-    )
+    from bot.evals.command import add_eval_options
+
+    add_eval_options(evaluate)
     evaluate.set_defaults(func=cmd_eval)
     _add_bench_parser(sub, common)
     return parser

@@ -70,9 +70,12 @@ def test_ask_json_has_the_documented_shape(
     lines = out.strip().splitlines()
     assert len(lines) == 2
     first = json.loads(lines[0])
-    assert set(first) == {"query", "found", "results"}
+    assert list(first) == ["query", "found", "results", "verdict", "missing_terms"]
     assert first["query"] == "What is the double suspension?"
     assert isinstance(first["found"], bool)
+    assert first["found"] == (first["verdict"] != "absent")
+    assert first["verdict"] in {"answer", "closest", "absent"}
+    assert json.loads(lines[1])["missing_terms"] == ["Seoul"]
     assert 1 <= len(first["results"]) <= 2
     result = first["results"][0]
     assert set(result) == {"document", "section", "paragraph", "quote", "context", "score", "id"}

@@ -1,6 +1,10 @@
 """The `--json` contract does not drift: `footnote ask --json` and `footnote cite --json` over
 the evaluation questions print the same objects as the recording in tests/data/contract/, made
 with the real bundled model by the code before the package was restructured (commit 3590a24).
+Issue 9 re-recorded both: the ranking changed answers on purpose, and every object gained
+"verdict" and "missing_terms" after its existing keys (those kept, in their order; citations
+otherwise unchanged). Made with `footnote ask -k 3 --json QUESTION...` and `footnote cite
+--json PHRASE` over the same inputs, `--corpus` a copy of corpus/ and `--index` a fresh dir.
 
 Scores are compared to 3 decimals (another CPU may round the model's floats differently);
 every other field, order included, must be identical."""

@@ -24,7 +24,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -159,6 +159,12 @@ def write_index(
                 documents=describe_documents(documents, passages),
                 problems=tuple(problems),
                 build_seconds=round(time.perf_counter() - started, 3),
+            )
+            # Imported here: the search stage loads indexes through this module.
+            from bot.search.calibration import calibrate
+
+            manifest = replace(
+                manifest, calibration=calibrate(manifest, passages, paragraphs, vectors, embedder)
             )
             (staging / MANIFEST).write_text(
                 json.dumps(manifest.to_json(), ensure_ascii=False, indent=1), encoding="utf-8"

@@ -122,6 +122,11 @@ class BM25:
                 scores[rows] += self.idf[term] * weights
         return scores
 
+    def rows_with(self, term: str) -> NDArray[np.int64]:
+        """The rows whose text holds `term` (empty when no document does)."""
+        posting = self._postings.get(term)
+        return posting[0] if posting is not None else np.zeros(0, dtype=np.int64)
+
     def top(
         self, query_tokens: list[str], k: int, scores: NDArray[np.float32] | None = None
     ) -> list[tuple[int, float]]:

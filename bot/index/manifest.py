@@ -6,7 +6,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,8 @@ from bot.errors import IndexProblem
 from bot.index.passages import Passage
 
 # Bump when the files' layout or the passage records change, so existing indexes are rebuilt.
-FORMAT_VERSION = 2
+# 3: the manifest carries the corpus's own verdict thresholds ("calibration").
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 GENERATION_FILE = re.compile(r"(?:passages|paragraphs|vectors|faiss)-[A-Za-z0-9_.-]+")
 
@@ -110,6 +111,9 @@ class Manifest:
     problems: tuple[CorpusProblem, ...] = ()
     format_version: int = FORMAT_VERSION
     build_seconds: float = 0.0
+    # Per ranking mode, the verdict thresholds fitted to this corpus when it was indexed
+    # (bot/search/calibration.py): {"hybrid": {"absent_below": ..., "answer_from": ...}}.
+    calibration: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

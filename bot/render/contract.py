@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 if TYPE_CHECKING:
     from bot.index.manifest import Manifest
-    from bot.search.answer import Answer
+    from bot.search.answer import Answer, Verdict
 
 
 class ResultJSON(TypedDict):
@@ -25,8 +25,10 @@ class ResultJSON(TypedDict):
 
 class AnswerJSON(TypedDict):
     query: str
-    found: bool
+    found: bool  # verdict != "absent", kept for the scripts written before verdicts
     results: list[ResultJSON]
+    verdict: Verdict  # "answer", "closest" (the nearest passage, may not answer) or "absent"
+    missing_terms: list[str]  # names in the question that the essays never mention
 
 
 class SectionJSON(TypedDict):
@@ -58,6 +60,8 @@ def answer_json(answer: Answer) -> AnswerJSON:
             }
             for hit in answer.hits
         ],
+        "verdict": answer.verdict,
+        "missing_terms": list(answer.missing_terms),
     }
 
 

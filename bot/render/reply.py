@@ -33,6 +33,8 @@ MAX_TITLE = 120
 # A section view lists the openings of at most this many paragraphs: at the 80 characters each
 # one gets once a section has more than ~45, that already overflows one message.
 SECTION_VIEW_PARAGRAPHS = 60
+# Said above a quote whose verdict is "closest": it is the nearest passage, not an answer.
+CLOSEST_LEAD = "The essay may not answer this directly; the closest passage:"
 
 
 @dataclass(frozen=True)
@@ -102,16 +104,32 @@ def _fit_sentences(text: str, sentences: Sequence[tuple[int, int]], budget: int)
     return text[:cut].rstrip() + " …"
 
 
-def format_hit(hit: Hit, position: int | None = None, total: int | None = None) -> str:
+def format_hit(
+    hit: Hit, position: int | None = None, total: int | None = None, lead: str = ""
+) -> str:
+    """A quote with its citation; `lead` is a line said above it (plain text)."""
     counter = f" · {position + 1}/{total}" if position is not None and total and total > 1 else ""
     cite_line = f"<i>{escape(hit_citation(hit))}</i>{counter}"
-    budget = MAX_MESSAGE - utf16_len(hit_citation(hit) + counter) - 2
+    lead_line = f"{escape(lead)}\n" if lead else ""
+    budget = MAX_MESSAGE - utf16_len(lead_line + hit_citation(hit) + counter) - 2
     quote = hit.quote
     span = hit.highlight
     if utf16_len(quote) > budget:
         quote = _fit_sentences(quote, split_sentences(quote), budget)
         span = None
-    return f"<blockquote>{_highlighted(quote, span)}</blockquote>\n{cite_line}"
+    return f"{lead_line}<blockquote>{_highlighted(quote, span)}</blockquote>\n{cite_line}"
+
+
+def verdict_lead(answer: Answer) -> str:
+    """What is said above the quotes of an answer: nothing when they answer."""
+    return CLOSEST_LEAD if answer.verdict == "closest" else ""
+
+
+def never_mentioned(terms: Sequence[str]) -> str:
+    """ "The essays never mention Japan." (or "Japan or Russia"), as plain text."""
+    named = [_short(term, 60) for term in terms[:3]]
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " or " + named[-1]
+    return f"The essays never mention {listed}."
 
 
 def answer_reply(answer: Answer, position: int = 0) -> Reply:
@@ -120,7 +138,7 @@ def answer_reply(answer: Answer, position: int = 0) -> Reply:
         hits = answer.hits[:MAX_RESULTS]
         position = min(max(position, 0), len(hits) - 1)
         results = Results(tuple((h.passage.id, h.highlighted_sentence()) for h in hits))
-        return hit_reply(hits[position], results, position)
+        return hit_reply(hits[position], results, position, verdict_lead(answer))
     if answer.reason == "empty-section" and answer.empty_section is not None:
         section = answer.empty_section
         text = (
@@ -137,12 +155,14 @@ def answer_reply(answer: Answer, position: int = 0) -> Reply:
             "Check the wording, or ask it as a question."
         )
     text = "That isn't in the essay, so I have nothing to quote."
+    if answer.missing_terms:
+        text = f"{escape(never_mentioned(answer.missing_terms))} I have nothing to quote."
     if answer.suggestions:
         text += " The nearest sections:"
     return Reply(text, _section_buttons(answer.suggestions))
 
 
-def hit_reply(hit: Hit, results: Results | None = None, position: int = 0) -> Reply:
+def hit_reply(hit: Hit, results: Results | None = None, position: int = 0, lead: str = "") -> Reply:
     total = len(results.items) if results else None
     rows: list[tuple[Button, ...]] = []
     if results and total and total > 1:
@@ -158,7 +178,7 @@ def hit_reply(hit: Hit, results: Results | None = None, position: int = 0) -> Re
             Button("§ Section", encode_section_of(hit.passage.id)),
         )
     )
-    return Reply(format_hit(hit, position if total else None, total), tuple(rows))
+    return Reply(format_hit(hit, position if total else None, total, lead), tuple(rows))
 
 
 def paragraph_reply(
@@ -265,6 +285,19 @@ def _short(text: str, limit: int) -> str:
 
 def inline_description(hit: Hit) -> str:
     return _short(hit.quote, MAX_INLINE_DESCRIPTION)
+
+
+def inline_title(hit: Hit, answer: Answer) -> str:
+    """An inline card's title: where the quote stands, and "Closest" when it may not answer."""
+    place = section_label(hit.passage.section_title) + f" · ¶{hit.passage.paragraph_no}"
+    return f"Closest · {place}" if answer.verdict == "closest" else place
+
+
+def inline_refusal(answer: Answer) -> str:
+    """The inline hint button's text when nothing is quoted (Telegram allows 64 characters)."""
+    if answer.missing_terms:
+        return _short(f"Never mentions {answer.missing_terms[0]}", 44) + " — open Footnote"
+    return "Not in the essay — open Footnote"
 
 
 def plain_text(html_text: str) -> str:

@@ -11,7 +11,14 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.render.reply import Reply, answer_reply, format_hit, plain_text, section_label
+from bot.render.reply import (
+    Reply,
+    answer_reply,
+    format_hit,
+    plain_text,
+    section_label,
+    verdict_lead,
+)
 from bot.text import printable
 
 if TYPE_CHECKING:
@@ -48,7 +55,10 @@ def answer_text(answer: Answer, out: TextIO) -> str:
     if not shown:
         return text + render_terminal(answer_reply(answer), out) + "\n\n"
     for number, hit in enumerate(shown):
-        text += render_terminal(format_hit(hit), out)
+        # The first quote carries the verdict's caution ("may not answer this directly").
+        text += render_terminal(
+            format_hit(hit, lead=verdict_lead(answer) if not number else ""), out
+        )
         text += f"   (score {hit.score:.3f}, id {hit.passage.id}, result {number + 1})\n\n"
     return text
 

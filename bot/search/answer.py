@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from bot.index.manifest import DocumentInfo, SectionInfo
 from bot.index.passages import ParagraphRecord, Passage
@@ -10,6 +11,11 @@ from bot.text import Span, sentence_in_window, sentence_index_in_window
 
 # How many results a question gets unless the caller asks for another number.
 DEFAULT_RESULTS = 3
+
+# "answer": the quote answers; "closest": the nearest passage, which may not answer directly;
+# "absent": the essays do not hold the answer (off-topic, or a name they never mention).
+Verdict = Literal["answer", "closest", "absent"]
+VERDICTS: tuple[Verdict, ...] = ("answer", "closest", "absent")
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class Hit:
 @dataclass(frozen=True)
 class Answer:
     query: str
+    # Kept beside `verdict` for callers that only ask "is there a quote": verdict != "absent".
     found: bool
     hits: tuple[Hit, ...] = ()
     # When not found: why ("off-topic", "empty-query", "empty-section", "no-match") ...
@@ -63,3 +70,16 @@ class Answer:
     suggestions: tuple[SectionInfo, ...] = ()
     empty_section: SectionInfo | None = None
     scores: dict[str, float] = field(default_factory=dict, compare=False)
+    # Only "closest" needs saying: an answer that is not found is "absent" whatever the
+    # default, so Answer(query, False, ...) keeps meaning what it always meant.
+    verdict: Verdict = "answer"
+    # Salient words of the question (names, places, numbers) that no essay ever uses.
+    missing_terms: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.found and self.verdict != "absent":
+            if self.verdict != "answer":
+                raise ValueError(f"an answer that is not found cannot be {self.verdict!r}")
+            object.__setattr__(self, "verdict", "absent")
+        if self.found and self.verdict == "absent":
+            raise ValueError("an absent answer cannot be found")

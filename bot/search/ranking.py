@@ -1,9 +1,12 @@
-"""Ranking: hybrid dense + BM25 scores over sentence windows, and the quote each answer shows."""
+"""Ranking: dense, lexical and coverage signals fused over sentence windows; the quote each
+answer shows, and its verdict (answer, closest passage, or absent)."""
 
 from __future__ import annotations
 
+import bisect
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -12,8 +15,11 @@ from bot.index.lexical import index_terms, tokenize
 from bot.index.manifest import SectionInfo
 from bot.index.passages import Passage
 from bot.index.store import IndexStore
-from bot.search.answer import Answer, Hit
+from bot.search.answer import Answer, Hit, Verdict
+from bot.search.features import FeatureIndex, FusionWeights
 from bot.search.library import Library
+from bot.search.missing import missing_terms
+from bot.search.thresholds import Thresholds, thresholds_for
 from bot.text import Span, sentence_in_window
 
 if TYPE_CHECKING:
@@ -22,22 +28,21 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """Weights and thresholds; README "How the off-topic threshold was calibrated" explains them."""
+    """Weights and thresholds; README "Calibration and quality" explains them."""
 
-    # "hybrid" fuses both; "dense" and "lexical" are the single-signal baselines.
+    # "hybrid" fuses every signal; "dense" and "lexical" are the single-signal baselines.
     mode: str = "hybrid"
     candidates: int = 48
-    lexical_weight: float = 0.35
-    # Longer windows collect more incidental overlap; a small cost per extra sentence keeps
-    # quotes focused unless the extra sentence really adds to the match.
-    extra_sentence_cost: float = 0.02
+    weights: FusionWeights = field(default_factory=FusionWeights)
     # A quote that opens with "That conclusion…" or "They…" leans on the sentence before it:
-    # such a window pays this, and a window that includes the antecedent pays no extra-sentence
-    # cost for the anaphoric sentence.
-    dangling_cost: float = 0.03
-    # Below this best score a question is "not in the essay"; None means the calibrated value
-    # for the mode (CALIBRATED_THRESHOLDS, from `footnote eval --calibrate`).
-    found_threshold: float | None = None
+    # such a window pays `dangling_cost`, so the window that includes the antecedent wins.
+    # Longer windows collect more incidental overlap: `extra_sentence_cost` is paid per extra
+    # sentence that does not lean on the one before it. None: the mode's own (WINDOW_COSTS).
+    dangling_cost: float | None = None
+    extra_sentence_cost: float | None = None
+    # Fixed cut points instead of the ones calibrated for the corpus when it was indexed
+    # (tests and experiments); None means the index's own.
+    thresholds: Thresholds | None = None
     cite_threshold: float = 84.0
     empty_section_overlap: float = 0.6
 
@@ -46,16 +51,17 @@ class RetrievalConfig:
         """Whether questions need a query vector (the one place that decides it)."""
         return self.mode != "lexical"
 
-    @property
-    def threshold(self) -> float:
-        if self.found_threshold is not None:
-            return self.found_threshold
-        return CALIBRATED_THRESHOLDS[self.mode]
 
+# (dangling, extra sentence) per mode, each chosen on the tune halves for that mode alone, so
+# the baselines are measured at their best too. The fused score needs no length cost: its
+# best-sentence and coverage signals keep quotes focused.
+WINDOW_COSTS = {"hybrid": (0.06, 0.0), "dense": (0.06, 0.0), "lexical": (0.1, 0.0)}
 
-# Midpoints of the widest gap between on-topic and off-topic best scores on
-# bot/evals/korean_crisis.json (see README, "Calibration").
-CALIBRATED_THRESHOLDS = {"hybrid": 0.326, "dense": 0.2115, "lexical": 0.1076}
+# The single-signal baselines: one signal each, so `footnote eval` can say what fusion adds.
+_MODE_WEIGHTS = {
+    "dense": FusionWeights(1.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+    "lexical": FusionWeights(0.0, 0.0, 0.0, 0.0, 0.0, 1.0),
+}
 
 
 class Ranker:
@@ -65,15 +71,28 @@ class Ranker:
         self._store = store
         self._library = library
         self.config = config
+        self.thresholds = config.thresholds or thresholds_for(store.manifest, config.mode)
+        self._features = FeatureIndex(store)
         self._window_cost = self._window_costs()
         self._empty_section_terms = [
             (section, set(tokenize(section.title)))
             for section in library.sections()
             if section.empty
         ]
+        # The corpus's words without accents, sorted, so that "Schrodinger" finds
+        # "Schrödinger" and "China" finds "Chinese" by a binary search (built once per index;
+        # a question only looks its own words up).
+        self._plain_vocabulary = sorted(
+            {_without_accents(term) for term in store.bm25.idf if "_" not in term}
+        )
 
     def _window_costs(self) -> NDArray[np.float32]:
         config = self.config
+        dangling_cost, extra_cost = WINDOW_COSTS.get(config.mode, WINDOW_COSTS["hybrid"])
+        if config.dangling_cost is not None:
+            dangling_cost = config.dangling_cost
+        if config.extra_sentence_cost is not None:
+            extra_cost = config.extra_sentence_cost
         costs = np.zeros(len(self._store.passages), dtype=np.float32)
         for row, passage in enumerate(self._store.passages):
             paragraph = self._store.paragraphs[passage.paragraph_row]
@@ -84,9 +103,21 @@ class Ranker:
                 ]
             ]
             if leans_back[0] and passage.first_sentence > 0:
-                costs[row] += config.dangling_cost
-            costs[row] += config.extra_sentence_cost * sum(not lean for lean in leans_back[1:])
+                costs[row] += dangling_cost
+            costs[row] += extra_cost * sum(not lean for lean in leans_back[1:])
         return costs
+
+    def knows(self, word: str) -> bool:
+        """Whether the corpus uses `word` (a token as `tokenize` makes it) or a word that
+        differs only in accents or in an ending ("China" and "Chinese", "Japan" and
+        "Japanese"): at most the last two letters of a word of five or more may differ."""
+        if word in self._store.bm25.idf:
+            return True
+        plain = _without_accents(word)
+        stem = plain if len(plain) < 5 else plain[: max(4, len(plain) - 2)]
+        vocabulary = self._plain_vocabulary
+        at = bisect.bisect_left(vocabulary, stem)
+        return at < len(vocabulary) and vocabulary[at].startswith(stem)
 
     def answer(self, query: str, k: int, query_vector: NDArray[np.float32] | None) -> Answer:
         tokens = index_terms(query)
@@ -94,28 +125,42 @@ class Ranker:
             return Answer(
                 query, False, reason="empty-query", suggestions=tuple(self._top_sections())
             )
-        ranked = self._rank(tokens, query_vector)
+        ranked = self._rank(query, tokens, query_vector)
         hits = self._distinct(ranked, k)
         best = hits[0].score if hits else 0.0
         empty = self._empty_section_named(tokens)
         scores = {"best": round(best, 4)}
+        absent_names = missing_terms(query, self.knows)
         if empty is not None:
-            return Answer(
-                query, False, tuple(hits), "empty-section", empty_section=empty, scores=scores
-            )
-        if not hits or best < self.config.threshold:
             return Answer(
                 query,
                 False,
                 tuple(hits),
-                "off-topic",
+                "empty-section",
+                empty_section=empty,
+                scores=scores,
+                missing_terms=absent_names,
+            )
+        if not hits or best < self.thresholds.absent_below or absent_names:
+            return Answer(
+                query,
+                False,
+                tuple(hits),
+                "missing-terms" if absent_names else "off-topic",
                 suggestions=tuple(self._nearest_sections(ranked)),
                 scores=scores,
+                missing_terms=absent_names,
             )
-        return Answer(query, True, tuple(hits), scores=scores)
+        verdict: Verdict = "answer" if best >= self.thresholds.answer_from else "closest"
+        return Answer(query, True, tuple(hits), scores=scores, verdict=verdict)
+
+    def best_score(self, query: str, query_vector: NDArray[np.float32] | None) -> float:
+        """The top window's score alone (calibration asks many questions and needs no more)."""
+        ranked = self._rank(query, index_terms(query), query_vector)
+        return ranked[0][1] if ranked else 0.0
 
     def _rank(
-        self, tokens: list[str], query_vector: NDArray[np.float32] | None
+        self, query: str, tokens: list[str], query_vector: NDArray[np.float32] | None
     ) -> list[tuple[int, float]]:
         store, config = self._store, self.config
         use_dense = config.uses_dense and query_vector is not None
@@ -140,27 +185,13 @@ class Ranker:
             }
         )
         row_array = np.array(rows, dtype=np.int64)
-        dense = (
-            np.asarray(store.vectors[row_array], dtype=np.float32) @ query_vector
-            if use_dense and query_vector is not None
-            else np.zeros(len(rows), dtype=np.float32)
+        features = self._features.features(
+            row_array, tokenize(query), tokens, lexical_all, query_vector if use_dense else None
         )
-        ideal = self._ideal_lexical(tokens)
-        lexical = (
-            lexical_all[row_array] / ideal
-            if use_lexical and ideal > 0
-            else np.zeros(len(rows), dtype=np.float32)
-        )
-        lexical_weight = 1.0 if config.mode == "lexical" else config.lexical_weight
-        fused = dense + lexical_weight * np.minimum(lexical, 1.0) - self._window_cost[row_array]
+        fused = features.fused(_MODE_WEIGHTS.get(config.mode, config.weights))
+        fused = fused - self._window_cost[row_array]
         order = np.argsort(-fused, kind="stable")
         return [(rows[i], float(fused[i])) for i in order]
-
-    def _ideal_lexical(self, tokens: list[str]) -> float:
-        # The score of a typical passage holding every query term once: lexical evidence is
-        # measured as a share of that, so unknown words ("weather", "Seoul") lower it.
-        bm25 = self._store.bm25
-        return sum(bm25.idf.get(t, bm25.max_idf) for t in set(tokens))
 
     def _distinct(self, ranked: list[tuple[int, float]], k: int) -> list[Hit]:
         taken: dict[int, list[tuple[int, int]]] = {}
@@ -224,3 +255,8 @@ class Ranker:
 _ANAPHORIC_START = re.compile(
     r"^[\"“‘']?(?:That|This|These|Those|Such|They|Their|It|Its|He|She|His|Her)\b(?!\s+is\s+to\b)"
 )
+
+
+def _without_accents(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -13,6 +13,7 @@ from bot.search.answer import DEFAULT_RESULTS, Answer
 from bot.search.cite import CitationFinder
 from bot.search.library import Library
 from bot.search.ranking import Ranker, RetrievalConfig
+from bot.search.thresholds import Thresholds
 
 if TYPE_CHECKING:
     import numpy as np
@@ -39,6 +40,11 @@ class Retriever:
         """The loaded index itself, for the search stage's own measurements (evaluation,
         benchmarks); views use `library`, which is all they may know of an index."""
         return self._store
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """The verdict cut points in force (the index's calibration, unless configured)."""
+        return self._ranker.thresholds
 
     def with_config(self, config: RetrievalConfig) -> Retriever:
         """The same index and model, ranked another way (evaluation baselines)."""

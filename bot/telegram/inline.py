@@ -18,7 +18,13 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 
-from bot.render.reply import format_hit, inline_description, section_label
+from bot.render.reply import (
+    format_hit,
+    inline_description,
+    inline_refusal,
+    inline_title,
+    verdict_lead,
+)
 from bot.search.engine import Engine
 
 INLINE_RESULTS = 5
@@ -61,18 +67,17 @@ async def answer_inline_query(query: InlineQuery, engine: Engine, debounce: Inli
     results = [
         InlineQueryResultArticle(
             id=f"{position}-{hit.passage.id}",
-            title=section_label(hit.passage.section_title) + f" · ¶{hit.passage.paragraph_no}",
+            title=inline_title(hit, answer),
             description=inline_description(hit),
+            # The card posted to the chat keeps the verdict's caution with the quote.
             input_message_content=InputTextMessageContent(
-                format_hit(hit), parse_mode=ParseMode.HTML
+                format_hit(hit, lead=verdict_lead(answer)), parse_mode=ParseMode.HTML
             ),
         )
         for position, hit in enumerate(answer.hits if answer.found else ())
     ]
     if not results:
-        nothing = InlineQueryResultsButton(
-            text="Not in the essay — open Footnote", start_parameter=INLINE_HELP
-        )
+        nothing = InlineQueryResultsButton(text=inline_refusal(answer), start_parameter=INLINE_HELP)
         await query.answer([], button=nothing, cache_time=60)
         return
     await query.answer(results, cache_time=300)

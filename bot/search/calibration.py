@@ -1,0 +1,112 @@
+"""Per-corpus verdict thresholds, fitted when the corpus is indexed and kept in its manifest.
+
+A fixed cut point does not travel: a large corpus has some window that is vaguely like any
+question, so its off-topic questions score higher than a small corpus's do. So each corpus is
+asked two kinds of question at index time:
+
+- generic questions that no essay collection is about (off_topic_questions.json): their best
+  scores show where "not in the essays" lies for this corpus;
+- pseudo-questions made from the corpus's own sentences (a few of each sampled sentence's
+  content words, as a reader who half remembers it would type them): they show where a
+  question the corpus does answer lies.
+
+"absent" begins below a point between the two; "answer" begins a fixed share further up
+(the shares were chosen on the tune halves of the development questions, README).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bot.index.embedding import Embedder
+from bot.index.lexical import tokenize
+from bot.index.manifest import Manifest
+from bot.index.passages import ParagraphRecord, Passage
+from bot.index.store import IndexStore
+from bot.search.library import Library
+from bot.search.ranking import Ranker, RetrievalConfig
+from bot.search.thresholds import UNCALIBRATED, Thresholds
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+OFF_TOPIC_QUESTIONS = Path(__file__).with_name("off_topic_questions.json")
+MODES = ("hybrid", "dense", "lexical")
+PSEUDO_QUESTIONS = 64
+# Words of a sentence a pseudo-question keeps: enough to recall it, too few to quote it.
+PSEUDO_WORDS = 4
+# Off-topic scores are taken at this quantile (a generic question may happen to be on topic,
+# "How many legs does a spider have?" in an essay about spiders), pseudo-questions at this one.
+OFF_TOPIC_QUANTILE = 0.9
+ON_TOPIC_QUANTILE = 0.1
+# Where between the two "absent" ends, and where "answer" begins (shares of the gap).
+ABSENT_SHARE = 0.25
+ANSWER_SHARE = 0.5
+
+
+def off_topic_questions() -> list[str]:
+    data = json.loads(OFF_TOPIC_QUESTIONS.read_text(encoding="utf-8"))
+    return [str(question) for question in data["questions"]]
+
+
+def pseudo_questions(store: IndexStore, limit: int = PSEUDO_QUESTIONS) -> list[str]:
+    """Questions a reader might type about sentences spread evenly through the corpus."""
+    singles = [p for p in store.passages if p.first_sentence == p.last_sentence]
+    if not singles:
+        return []
+    picks = np.linspace(0, len(singles) - 1, num=min(limit, len(singles))).round().astype(int)
+    questions: list[str] = []
+    for index in dict.fromkeys(picks.tolist()):
+        words = [w for w in tokenize(singles[index].text) if w.isalpha() and len(w) > 2]
+        if len(words) < 2:
+            continue
+        # Every other content word from the middle on: the sentence's topic without its
+        # exact wording (a verbatim fragment would score like a citation).
+        middle = len(words) // 4
+        kept = words[middle::2][:PSEUDO_WORDS]
+        questions.append(" ".join(kept))
+    return questions
+
+
+def fit_thresholds(off_topic: Sequence[float], on_topic: Sequence[float]) -> Thresholds:
+    low = float(np.quantile(off_topic, OFF_TOPIC_QUANTILE))
+    high = float(np.quantile(on_topic, ON_TOPIC_QUANTILE))
+    gap = high - low
+    if gap <= 0:
+        # No clean gap (a corpus about everything): split the overlap evenly.
+        return Thresholds((low + high) / 2, (low + high) / 2)
+    return Thresholds(low + ABSENT_SHARE * gap, low + ANSWER_SHARE * gap)
+
+
+def calibrate(
+    manifest: Manifest,
+    passages: list[Passage],
+    paragraphs: list[ParagraphRecord],
+    vectors: NDArray[np.float32],
+    embedder: Embedder,
+) -> dict[str, dict[str, float]]:
+    """The manifest's `calibration`: verdict thresholds per ranking mode for this corpus."""
+    store = IndexStore(manifest, passages, paragraphs, vectors)
+    off_topic = off_topic_questions()
+    pseudo = pseudo_questions(store)
+    if len(pseudo) < 4:
+        # Too little text to say anything about: the essay-sized defaults.
+        return {mode: UNCALIBRATED[mode].to_json() for mode in MODES}
+    query_vectors = embedder.encode(off_topic + pseudo)
+    library = Library(store)
+    calibration: dict[str, dict[str, float]] = {}
+    for mode in MODES:
+        ranker = Ranker(store, library, RetrievalConfig(mode=mode, thresholds=UNCALIBRATED[mode]))
+        scores = [
+            ranker.best_score(question, query_vectors[row])
+            for row, question in enumerate(off_topic + pseudo)
+        ]
+        calibration[mode] = fit_thresholds(
+            scores[: len(off_topic)], scores[len(off_topic) :]
+        ).to_json()
+    return calibration

@@ -1,0 +1,58 @@
+"""The verdicts in Telegram: a reply and an inline card say "closest" when the quote may not
+answer, and a question about a name the essay never mentions is refused by that name.
+
+The essay here is ranked with thresholds that make every found answer "closest" (the fake
+embedder's scores say nothing about quality; the wording is what is tested)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.render.reply import CLOSEST_LEAD
+from bot.search.ranking import RetrievalConfig
+from bot.search.thresholds import Thresholds
+from tests.botapi.server import FakeBotApi
+from tests.helpers.footnote_bot import QUESTION, App, Essay, assert_clean, build_essay
+from tests.test_telegram_e2e import say
+from tests.test_telegram_inline import inline
+
+NEVER_MENTIONED = "What does the author say about Japan?"
+
+
+@pytest.fixture(scope="module")
+def essay(tmp_path_factory: pytest.TempPathFactory) -> Essay:
+    built = build_essay(tmp_path_factory.mktemp("verdicts"))
+    everything_closest = RetrievalConfig(thresholds=Thresholds(0.0, 99.0))
+    return Essay(built.root, built.retriever.with_config(everything_closest))
+
+
+async def test_a_closest_passage_is_said_to_maybe_not_answer(
+    fake_botapi: FakeBotApi, app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    reply = await say(fake_botapi, app, QUESTION)
+    assert reply.text.startswith(CLOSEST_LEAD)
+    assert "<blockquote>" in reply.raw_text
+    assert_clean(fake_botapi, caplog)
+
+
+async def test_a_name_never_mentioned_is_named(
+    fake_botapi: FakeBotApi, app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    reply = await say(fake_botapi, app, NEVER_MENTIONED)
+    assert "The essays never mention Japan." in reply.text
+    assert "<blockquote>" not in reply.raw_text
+    assert_clean(fake_botapi, caplog)
+
+
+async def test_inline_cards_carry_the_verdict(
+    fake_botapi: FakeBotApi, app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    answer = await inline(fake_botapi, app, QUESTION)
+    assert answer["results"]
+    for card in answer["results"]:
+        assert card["title"].startswith("Closest · ")
+        assert card["input_message_content"]["message_text"].startswith(CLOSEST_LEAD)
+    refused = await inline(fake_botapi, app, NEVER_MENTIONED)
+    assert refused["results"] == []
+    assert refused["button"]["text"] == "Never mentions Japan — open Footnote"
+    assert_clean(fake_botapi, caplog)
