@@ -60,6 +60,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from bot.index.build import build_index
     from bot.index.embedding import make_embedder
     from bot.render.terminal import build_summary, progress_bar
+    from bot.search.calibration import calibrate
 
     progress, close = progress_bar(not args.quiet)
     try:
@@ -72,6 +73,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             follow_links=settings.follow_links,
             on_wait=_say_waiting,
             allow_large=args.allow_large,
+            calibrate=calibrate,
         )
     finally:
         close()

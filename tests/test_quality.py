@@ -29,6 +29,7 @@ from bot.evals.table import essay_line
 from bot.index.build import build_index
 from bot.index.embedding import Embedder, make_embedder
 from bot.index.store import IndexStore, load_index
+from bot.search.calibration import calibrate
 from bot.search.ranking import RetrievalConfig
 from bot.search.retriever import Retriever
 from tests.helpers.essay import copy_essay
@@ -61,7 +62,7 @@ def embedder(held_out: EvalSet) -> Embedder:
 def store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> IndexStore:
     root = tmp_path_factory.mktemp("quality")
     corpus = copy_essay(root / "corpus")
-    report = build_index(corpus, root / "index", embedder)
+    report = build_index(corpus, root / "index", embedder, calibrate=calibrate)
     assert report.rebuilt and not report.problems
     return load_index(root / "index")
 

@@ -19,7 +19,7 @@ from bot.index.embedding import HashingEmbedder
 from bot.index.manifest import read_manifest
 from bot.index.store import IndexStore, load_index
 from bot.search.answer import Answer
-from bot.search.calibration import fit_thresholds, off_topic_questions, pseudo_questions
+from bot.search.calibration import calibrate, fit_thresholds, off_topic_questions, pseudo_questions
 from bot.search.missing import missing_terms, salient_runs
 from bot.search.ranking import RetrievalConfig
 from bot.search.retriever import Retriever
@@ -31,7 +31,7 @@ from tests.helpers.essay import copy_essay
 def retriever(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
     root = tmp_path_factory.mktemp("verdicts")
     embedder = HashingEmbedder()
-    build_index(copy_essay(root / "corpus"), root / "index", embedder)
+    build_index(copy_essay(root / "corpus"), root / "index", embedder, calibrate=calibrate)
     return Retriever(load_index(root / "index"), embedder)
 
 
@@ -117,7 +117,7 @@ def test_index_stores_its_calibration(retriever: Retriever, tmp_path: Path) -> N
         assert 0 <= cuts["absent_below"] <= cuts["answer_from"], mode
     assert retriever.thresholds == Thresholds(**calibration["hybrid"])
     # It survives the round trip through manifest.json.
-    build_index(copy_essay(tmp_path / "c"), tmp_path / "i", HashingEmbedder())
+    build_index(copy_essay(tmp_path / "c"), tmp_path / "i", HashingEmbedder(), calibrate=calibrate)
     assert read_manifest(tmp_path / "i").calibration.keys() == calibration.keys()
 
 

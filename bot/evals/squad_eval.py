@@ -24,6 +24,7 @@ from bot.evals.squad import SquadQuestion, SquadSet, load_squad, write_corpus
 from bot.index.embedding import Embedder, make_embedder
 from bot.index.store import open_index
 from bot.search.answer import Answer, Verdict
+from bot.search.calibration import calibrate
 from bot.search.ranking import RetrievalConfig
 from bot.search.retriever import Retriever
 from bot.text import collapse_whitespace, fold
@@ -194,7 +195,7 @@ def run_squad(
         if say:
             say(f"indexing {len(squad.articles)} articles as one corpus")
         corpus = write_corpus(list(squad.articles), root / "corpus-all")
-        store, _ = open_index(corpus, root / "index-all", cached)
+        store, _ = open_index(corpus, root / "index-all", cached, calibrate=calibrate)
         together = Retriever(store, cached)
         for mode in MODES:
             rankings.append(
@@ -205,6 +206,6 @@ def run_squad(
                 if say:
                     say(f"indexing {article.title} alone")
                 alone = write_corpus([article], root / f"corpus-{number}")
-                store, _ = open_index(alone, root / f"index-{number}", cached)
+                store, _ = open_index(alone, root / f"index-{number}", cached, calibrate=calibrate)
                 transfer.append(score_transfer(Retriever(store, cached), squad, number, questions))
     return SquadReport(str(path), squad.version, split, rankings, transfer)

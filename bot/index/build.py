@@ -38,7 +38,7 @@ from bot.index.embedding import Embedder
 from bot.index.lock import writer_lock
 from bot.index.manifest import MANIFEST, Manifest, describe_documents, read_manifest
 from bot.index.memory import check_fits
-from bot.index.passages import PASSAGE_FORMAT, Passage, cut_corpus
+from bot.index.passages import PASSAGE_FORMAT, ParagraphRecord, Passage, cut_corpus
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -46,6 +46,18 @@ if TYPE_CHECKING:
 EMBED_BATCH = 128
 
 ProgressCallback = Callable[[int, int], None]
+# Fits a new generation's verdict thresholds (bot/search/calibration.calibrate).
+Calibrator = Callable[
+    [Manifest, list[Passage], list[ParagraphRecord], "NDArray[np.float32]", Embedder],
+    dict[str, dict[str, float]],
+]
+
+
+@dataclass(frozen=True)
+class _BuildOptions:
+    follow_links: bool
+    allow_large: bool
+    calibrate: Calibrator | None
 
 
 @dataclass
@@ -117,8 +129,10 @@ def write_index(
     embedder: Embedder,
     progress: ProgressCallback | None = None,
     allow_large: bool = False,
+    calibrate: Calibrator | None = None,
 ) -> Manifest:
-    """Build a new generation and swap it in atomically."""
+    """Build a new generation and swap it in atomically; `calibrate` (the search stage's, passed
+    in so that this stage never imports a later one) fits the manifest's verdict thresholds."""
     started = time.perf_counter()
     paragraphs, passages = cut_corpus(documents)
     check_fits(len(passages), embedder.dimension, allow_large)
@@ -160,12 +174,9 @@ def write_index(
                 problems=tuple(problems),
                 build_seconds=round(time.perf_counter() - started, 3),
             )
-            # Imported here: the search stage loads indexes through this module.
-            from bot.search.calibration import calibrate
-
-            manifest = replace(
-                manifest, calibration=calibrate(manifest, passages, paragraphs, vectors, embedder)
-            )
+            if calibrate is not None:
+                calibration = calibrate(manifest, passages, paragraphs, vectors, embedder)
+                manifest = replace(manifest, calibration=calibration)
             (staging / MANIFEST).write_text(
                 json.dumps(manifest.to_json(), ensure_ascii=False, indent=1), encoding="utf-8"
             )
@@ -241,6 +252,7 @@ def build_index(
     follow_links: bool = False,
     on_wait: Callable[[str], None] | None = None,
     allow_large: bool = False,
+    calibrate: Calibrator | None = None,
 ) -> BuildReport:
     """Rebuild the index if the corpus or the model changed (or `force`), holding the index
     directory's writer lock; `on_wait` hears who holds it if another build is running."""
@@ -254,9 +266,8 @@ def build_index(
         )
         if reason is None:
             return _up_to_date(index_dir, started)
-        return _rebuild(
-            corpus_dir, index_dir, embedder, progress, reason, follow_links, allow_large, started
-        )
+        options = _BuildOptions(follow_links, allow_large, calibrate)
+        return _rebuild(corpus_dir, index_dir, embedder, progress, reason, options, started)
 
 
 def _up_to_date(index_dir: Path, started: float) -> BuildReport:
@@ -277,19 +288,25 @@ def _rebuild(
     embedder: Embedder,
     progress: ProgressCallback | None,
     reason: str,
-    follow_links: bool,
-    allow_large: bool,
+    options: _BuildOptions,
     started: float,
 ) -> BuildReport:
-    fingerprint = corpus_fingerprint(corpus_dir, follow_links)
-    documents, problems = read_corpus(corpus_dir, follow_links)
+    fingerprint = corpus_fingerprint(corpus_dir, options.follow_links)
+    documents, problems = read_corpus(corpus_dir, options.follow_links)
     if not documents:
         named = "; ".join(f"{p.path}: {p.reason}" for p in problems)
         raise CorpusError(
             str(corpus_dir), "no readable documents" + (f" ({named})" if named else "")
         )
     manifest = write_index(
-        index_dir, documents, problems, fingerprint, embedder, progress, allow_large
+        index_dir,
+        documents,
+        problems,
+        fingerprint,
+        embedder,
+        progress,
+        options.allow_large,
+        options.calibrate,
     )
     return BuildReport(
         True,

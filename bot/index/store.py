@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bot.errors import CorpusError, IndexProblem
-from bot.index.build import BuildReport, ProgressCallback, build_index
+from bot.index.build import BuildReport, Calibrator, ProgressCallback, build_index
 from bot.index.embedding import Embedder
 from bot.index.lexical import BM25, index_terms
 from bot.index.manifest import Manifest, read_manifest
@@ -113,6 +114,7 @@ def open_index(
     follow_links: bool = False,
     keep_previous: bool = True,
     on_wait: Callable[[str], None] | None = None,
+    calibrate: Calibrator | None = None,
 ) -> tuple[IndexStore, BuildReport]:
     """Load the index, rebuilding it first when it is stale, missing or corrupt.
 
@@ -120,10 +122,18 @@ def open_index(
     the index already there (built with this model) answers, and the report carries a
     warning: a process starting up serves rather than refuses.  Without it (a reload, whose
     caller is still serving the old index) the failure is raised."""
+    build = partial(
+        build_index,
+        corpus_dir,
+        index_dir,
+        embedder,
+        progress,
+        follow_links=follow_links,
+        on_wait=on_wait,
+        calibrate=calibrate,
+    )
     try:
-        report = build_index(
-            corpus_dir, index_dir, embedder, progress, follow_links=follow_links, on_wait=on_wait
-        )
+        report = build()
     except (IndexProblem, CorpusError) as problem:
         if not keep_previous:
             raise
@@ -133,7 +143,7 @@ def open_index(
     except IndexProblem:
         if report.rebuilt:
             raise
-        report = build_index(corpus_dir, index_dir, embedder, progress, True, follow_links, on_wait)
+        report = build(force=True)
         return load_index(index_dir), report
 
 

@@ -10,6 +10,7 @@ from bot.index.build import BuildReport, ProgressCallback
 from bot.index.embedding import Embedder, make_embedder
 from bot.index.store import IndexStore, open_index
 from bot.search.answer import DEFAULT_RESULTS, Answer
+from bot.search.calibration import calibrate
 from bot.search.cite import CitationFinder
 from bot.search.library import Library
 from bot.search.ranking import Ranker, RetrievalConfig
@@ -99,5 +100,6 @@ def open_retriever(
         follow_links=follow_links,
         keep_previous=keep_previous,
         on_wait=on_wait,
+        calibrate=calibrate,
     )
     return Retriever(store, embedder, config), report
