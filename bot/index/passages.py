@@ -12,7 +12,7 @@ from bot.index.sentences import split_sentences
 
 MAX_WINDOW = 3
 # Bump when the way passages are cut changes, so existing indexes are rebuilt.
-PASSAGE_FORMAT = 1
+PASSAGE_FORMAT = 2
 
 
 @dataclass(frozen=True)
