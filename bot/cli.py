@@ -68,6 +68,7 @@ def _build_summary(report: BuildReport) -> str:
         f"({report.reason})."
     ]
     lines += [f"Skipped {p.path}: {p.reason}" for p in report.problems]
+    lines += report.dropped_lines()
     return "\n".join(lines)
 
 
@@ -162,6 +163,7 @@ def cmd_sections(args: argparse.Namespace, settings: Settings) -> int:
             {
                 "document": doc.title,
                 "path": doc.path,
+                "dropped": doc.dropped,
                 "sections": [
                     {
                         "title": s.title,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from bot.corpus.page import (
     HEADINGS,
     classes,
+    definition_rows,
     is_furniture,
     is_layout_table,
     is_link_list,
@@ -111,6 +112,13 @@ class _PageWalker:
             self.flush()
             if is_layout_table(element):
                 self.walk(element)
+            elif (rows := definition_rows(element)) is not None:
+                for cells in rows:
+                    name = " ".join(cell for cell in cells[:-1] if cell)
+                    if name:
+                        self.set_label(name)
+                    self.buffer.append(cells[-1])
+                    self.finish()
             else:
                 self.outline.drop("table")
         elif tag in ("ul", "ol") and is_link_list(element):

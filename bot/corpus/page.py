@@ -45,6 +45,7 @@ _SKIP_LINK = re.compile(r"(?i)^\s*(skip|jump) to (the )?(main )?(content|navigat
 _LINK_LIST_SHARE = 0.8
 _LINK_LIST_MIN_ITEMS = 3
 _LAYOUT_CELL_CHARS = 400
+_DEFINITION_WORDS = 6  # a last cell this long is a definition, not a datum
 _TITLE_SEPARATORS = re.compile(r"\s+(?:\||—|–|-|::|·|»)\s+")
 
 
@@ -135,6 +136,24 @@ def is_layout_table(element: HtmlElement) -> bool:
     if any(isinstance(e.tag, str) and e.tag in HEADINGS for e in element.iter()):
         return True
     return any(len(cell.text_content()) > _LAYOUT_CELL_CHARS for cell in element.iter("td"))
+
+
+def definition_rows(element: HtmlElement) -> list[list[str]] | None:
+    """The rows of a table that defines things (a name, then a sentence or more about it),
+    as lists of cell texts; None for a data table.
+
+    Python's docs list warning categories, keyword arguments and operations this way; a
+    reader quotes such a row as "SyntaxWarning: Base category for warnings about …".
+    """
+    rows = []
+    for row in element.iter("tr"):
+        cells = [text_of(cell) for cell in row if cell.tag in ("td", "th")]
+        if cells and not all(cell.tag == "th" for cell in row if isinstance(cell.tag, str)):
+            rows.append(cells)
+    if not rows or any(len(cells) < 2 for cells in rows):
+        return None
+    prose = sum(len(cells[-1].split()) >= _DEFINITION_WORDS for cells in rows)
+    return rows if prose * 2 > len(rows) else None
 
 
 def main_content(tree: HtmlElement) -> tuple[HtmlElement, bool]:

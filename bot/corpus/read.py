@@ -61,7 +61,12 @@ def read_document(path: Path, root: Path | None = None) -> Document:
     except ValueError as error:
         raise CorpusError(name, str(error)) from None
     if not any(section.paragraphs for section in parsed.sections):
-        raise CorpusError(name, "no paragraphs (nothing to quote besides a title or headings)")
+        left_out = ", ".join(f"{count} {kind}" for kind, count in parsed.dropped.items())
+        raise CorpusError(
+            name,
+            "no paragraphs (nothing to quote besides a title or headings"
+            + (f"; left out: {left_out})" if left_out else ")"),
+        )
     return Document(
         doc_id=doc_id,
         path=name,

@@ -23,6 +23,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot.corpus import CorpusProblem, Document, corpus_files, read_corpus
+from bot.corpus.model import DROPPED_KINDS
 from bot.errors import CorpusError, IndexProblem
 from bot.index.ann import build_faiss, choose_faiss_type
 from bot.index.embedding import Embedder
@@ -53,6 +55,34 @@ class BuildReport:
     passages: int
     seconds: float
     problems: list[CorpusProblem] = field(default_factory=list)
+    # Per document path: what its reader left out of quotes, by kind (see DROPPED_KINDS).
+    dropped: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def dropped_lines(self) -> list[str]:
+        """One line per document that lost something on purpose, then the totals."""
+        totals: Counter[str] = Counter()
+        lines = []
+        for path, kinds in self.dropped.items():
+            if kinds:
+                totals.update(kinds)
+                lines.append(f"Left out of {path}: {_counts(kinds)}")
+        if totals:
+            lines.append(f"Left out in all: {_counts(totals)}")
+        return lines
+
+
+def _counts(kinds: dict[str, int]) -> str:
+    ordered = sorted(kinds.items(), key=lambda item: _KIND_ORDER.get(item[0], len(_KIND_ORDER)))
+    return ", ".join(f"{count} {_KIND_NAMES.get(kind, kind)}" for kind, count in ordered)
+
+
+_KIND_ORDER = {kind: number for number, kind in enumerate(DROPPED_KINDS)}
+_KIND_NAMES = {
+    "boilerplate": "boilerplate (navigation, contents, page furniture)",
+    "code": "code blocks",
+    "table": "tables",
+    "empty": "empty blocks",
+}
 
 def corpus_fingerprint(corpus_dir: Path) -> str:
     """Hash of every corpus file's name and bytes: detects changes without parsing anything."""
@@ -220,6 +250,7 @@ def build_index(
             manifest.passage_count,
             time.perf_counter() - started,
             list(manifest.problems),
+            {doc.path: dict(doc.dropped) for doc in manifest.documents},
         )
     fingerprint = corpus_fingerprint(corpus_dir)
     documents, problems = read_corpus(corpus_dir)
@@ -236,4 +267,5 @@ def build_index(
         manifest.passage_count,
         time.perf_counter() - started,
         problems,
+        {doc.path: dict(doc.dropped) for doc in documents},
     )

@@ -26,6 +26,7 @@ class ParagraphRecord:
     start: int  # character offsets in the document's text
     end: int
     sentences: tuple[tuple[int, int], ...]  # spans within `text`
+    page: int | None = None  # 1-based page of documents with pages (PDF), for citations
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Passage:
     start: int  # character offsets in the document's text
     end: int
     text: str  # verbatim window of 1 to MAX_WINDOW sentences
+    page: int | None = None  # the paragraph's page (ParagraphRecord.page)
 
 
 def passage_id(doc_id: str, paragraph_text: str, occurrence: int, first: int, last: int) -> str:
@@ -90,6 +92,7 @@ def cut_document(
                 start=paragraph.start,
                 end=paragraph.end,
                 sentences=spans,
+                page=paragraph.page,
             )
             paragraphs.append(record)
             occurrence = seen[paragraph.text]
@@ -121,6 +124,7 @@ def cut_document(
                             start=source_begin,
                             end=source_end,
                             text=paragraph.text[begin:end],
+                            page=paragraph.page,
                         )
                     )
     return paragraphs, passages
