@@ -43,6 +43,7 @@ _BLOCKS = _words(
 # Short labels that belong to the paragraph after them ("Note", "See also", "Footnotes").
 _LABEL_CLASSES = frozenset({"admonition-title", "rubric", "topic-title", "sidebar-title"})
 _END_MARKS = ":.?!—–-"
+_LONE_LABEL_WORDS = 3  # "History" or "See also" with nothing of its own is no paragraph
 
 
 def _joined(label: str, text: str) -> str:
@@ -74,8 +75,11 @@ class _PageWalker:
 
     def set_label(self, label: str) -> None:
         self.flush()
-        if self.label:  # two labels in a row: the first one stands alone
-            self.outline.add(self.rendered.block(self.label))
+        if self.label:  # two labels in a row: the first stands alone, unless a mere word
+            if len(self.label.split()) > _LONE_LABEL_WORDS:
+                self.outline.add(self.rendered.block(self.label))
+            else:
+                self.outline.drop("empty")
         self.label = label
 
     def finish(self) -> None:
@@ -121,14 +125,23 @@ class _PageWalker:
                     self.finish()
             else:
                 self.outline.drop("table")
-        elif tag in ("ul", "ol") and is_link_list(element):
+        elif (tag in ("ul", "ol") or (tag == "div" and not self.keep_header)) and is_link_list(
+            element
+        ):
             self.flush()
             self.outline.drop("boilerplate")
         elif tag == "dl":
             self.flush()
             self.definition_list(element)
-        elif tag == "p" and classes(element) & _LABEL_CLASSES:
+        elif (tag == "p" and classes(element) & _LABEL_CLASSES) or tag == "summary":
             self.set_label(text_of(element))
+        elif tag == "details":
+            self.flush()
+            self.walk(element)
+            self.flush()
+            if self.label:  # a summary ("History") over nothing quotable: a folded table
+                self.label = ""
+                self.outline.drop("empty")
         elif tag in _BLOCKS or tag == "hr":
             self.flush()
             self.walk(element)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from bot.corpus.sections import Outline, Parsed, RenderedText, same_title
+from bot.corpus.sections import Outline, Parsed, RenderedText, is_contents_heading, same_title
 from bot.text import collapse_whitespace
 
 if TYPE_CHECKING:
@@ -123,6 +123,9 @@ class _MarkdownWalker:
         if not text:
             self.outline.drop("empty")
             return
+        if is_contents_heading(text):
+            self.outline.drop("boilerplate")  # the list under it goes too (a link list)
+            return
         front_title = self.fields.get("title")
         is_title = (
             level == 1
@@ -159,6 +162,11 @@ class _MarkdownWalker:
             elif kind == "table_open":
                 self.outline.drop("table")
                 index = _skip_to(tokens, index, "table_close")
+            elif kind in ("bullet_list_open", "ordered_list_open"):
+                end = _list_end(tokens, index)
+                if _is_link_list(tokens, index, end):
+                    self.outline.drop("boilerplate")
+                    index = end
             elif kind == "html_block":
                 self.outline.drop("boilerplate")
             elif kind == "footnote_block_open":
@@ -190,6 +198,36 @@ def _skip_to(tokens: list[Token], index: int, closing: str) -> int:
     while index < len(tokens) and tokens[index].type != closing:
         index += 1
     return index
+
+
+def _list_end(tokens: list[Token], index: int) -> int:
+    """The index of the token that closes the list opened at `index`."""
+    closing = tokens[index].type.replace("_open", "_close")
+    depth = 0
+    for position in range(index, len(tokens)):
+        if tokens[position].type == tokens[index].type:
+            depth += 1
+        elif tokens[position].type == closing:
+            depth -= 1
+            if depth == 0:
+                return position
+    return len(tokens) - 1
+
+
+def _is_link_list(tokens: list[Token], start: int, end: int) -> bool:
+    """A list whose every item is a link and nothing else: a table of contents or a menu."""
+    items = [t for t in tokens[start:end] if t.type == "inline"]
+    return len(items) >= 3 and all(_only_a_link(t.children or []) for t in items)
+
+
+def _only_a_link(children: list[Token]) -> bool:
+    markup = ("strong_open", "strong_close", "em_open", "em_close")
+    kinds = [
+        c.type
+        for c in children
+        if c.type not in markup and not (c.type == "text" and not c.content.strip())
+    ]
+    return len(kinds) >= 2 and kinds[0] == "link_open" and kinds[-1] == "link_close"
 
 
 def read_markdown(text: str, stem: str) -> Parsed:

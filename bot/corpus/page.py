@@ -41,6 +41,7 @@ _GENERIC_WORDS = _words(
 )
 _MAIN_MARKERS = "h1|article|main"
 _PERMALINK_TEXTS = frozenset({"¶", "#", "§", "🔗", "∞", "link", "permalink", "anchor"})
+_SOURCE_LINK_TEXTS = frozenset({"[src]", "[source]", "source", "[edit]", "edit"})
 _SKIP_LINK = re.compile(r"(?i)^\s*(skip|jump) to (the )?(main )?(content|navigation|main)\b")
 _LINK_LIST_SHARE = 0.8
 _LINK_LIST_MIN_ITEMS = 3
@@ -85,7 +86,8 @@ def is_furniture(element: HtmlElement, keep_header: bool = True) -> bool:
 
 
 def is_permalink(element: HtmlElement) -> bool:
-    """The "¶" / "#" anchors that pages put after headings, and "skip to content" links."""
+    """The "¶" / "#" anchors and "[src]" links that pages put after headings, and "skip to
+    content" links."""
     if element.tag != "a":
         return False
     if "headerlink" in classes(element):
@@ -93,6 +95,8 @@ def is_permalink(element: HtmlElement) -> bool:
     text = element.text_content().strip()
     if element.get("href", "").startswith("#") and text.lower() in _PERMALINK_TEXTS:
         return True
+    if text.lower() in _SOURCE_LINK_TEXTS and element.getparent() is not None:
+        return element.getparent().tag in HEADINGS  # "[src]" links beside API headings
     return bool(_SKIP_LINK.match(text))
 
 
@@ -119,8 +123,9 @@ def _collect(element: HtmlElement, parts: list[str]) -> None:
 
 
 def is_link_list(element: HtmlElement) -> bool:
-    """A list that is (nearly) all links: a menu or a table of contents."""
-    items = element.findall("li")
+    """A list (or, on pages without a <main>, a block) that is (nearly) all links: a menu or
+    a table of contents."""
+    items = element.findall("li") if element.tag in ("ul", "ol") else list(element.iter("a"))
     if len(items) < _LINK_LIST_MIN_ITEMS:
         return False
     text = len("".join(element.text_content().split()))
@@ -206,6 +211,7 @@ def _page_title(tree: HtmlElement, root: HtmlElement, meta: dict[str, str]) -> s
     if not page_title:
         return first_h1
     separators = list(_TITLE_SEPARATORS.finditer(page_title))
-    if first_h1 and (not separators or first_h1.casefold() in page_title.casefold()):
+    own = page_title[: separators[-1].start()] if separators else page_title
+    if first_h1 and (not separators or first_h1.casefold() in own.casefold()):
         return first_h1
-    return page_title[: separators[-1].start()] if separators else page_title
+    return own

@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from bot.corpus.sections import Outline, Parsed, RenderedText
+from bot.corpus.sections import Outline, Parsed, RenderedText, is_contents_heading
 from bot.text import collapse_whitespace
 
 _MARGIN_SHARE = 0.09  # top and bottom 9% of a page hold running headers and footers
@@ -181,6 +181,9 @@ def read_pdf(data: bytes, stem: str) -> Parsed:
             if pending is not None:
                 emit(pending)
                 pending = None
+            if is_contents_heading(box.text):
+                outline.drop("boilerplate")  # its dot-leader lines are dropped too
+                continue
             rendered.block(box.text, box.page)
             if box.text != title:
                 outline.heading(heading_sizes.index(box.size) + 1, box.text)

@@ -22,6 +22,13 @@ _CLOSING = "\"'”’»)]"
 _END_PUNCTUATION = ".!?:;,…。！？；："
 _UNDERLINE = re.compile(r"[ \t]*([=\-~*^#+])\1{2,}[ \t]*")
 _NUMBERED = re.compile(r"(?:§\s*)?(\d{1,3}(?:\.\d{1,3})*)\.?[ \t]+(?=[A-Z\"“])(.{1,80})")
+# "2. Grant of Copyright License. Subject to the terms…": a clause whose title opens its text.
+_TITLE_WORD = r"[A-Z][\w'’-]*"
+_SMALL_WORDS = r"(?:(?:of|and|or|to|the|for|in|a|an|on)[ \t]+)*"
+_CLAUSE_TITLE = re.compile(
+    rf"[ \t]*\d{{1,3}}\.[ \t]+"
+    rf"((?:{_TITLE_WORD}[ \t]+{_SMALL_WORDS}){{0,7}}{_TITLE_WORD}\.)[ \t]+(?=\S)"
+)
 _LABEL = re.compile(r"[A-Z][\w ’'-]{0,40}:")
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*+•◦‣]|\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)])[ \t]+\S")
 _NOT_HEADING = re.compile(
@@ -138,6 +145,10 @@ class _TextWalker:
         if len(lines) == 2 and all(is_heading_line(w) for w in words) and len(text) <= 100:
             self.outline.heading(1, text)  # a heading wrapped onto two lines
             return
+        clause = _CLAUSE_TITLE.match(self.text, lines[0][0], lines[0][1])
+        if clause and self.outline.level >= 1:
+            self.outline.heading(2, self.text[lines[0][0] : clause.end(1)].strip())
+            lines = [(clause.end(), lines[0][1]), *lines[1:]]
         self.paragraphs(lines)
 
 

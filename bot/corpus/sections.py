@@ -39,9 +39,9 @@ def _short_heading(heading: str) -> str:
 
 def section_title(path: tuple[str, ...]) -> str:
     """The path as a citation shows it: outer headings left out until it is short enough."""
-    if len(path) <= 1:
-        return path[0] if path else ""
-    shown = [_short_heading(heading) for heading in path[:-1]] + [path[-1]]
+    if len(PATH_SEPARATOR.join(path)) <= MAX_PATH_TITLE or len(path) <= 1:
+        return PATH_SEPARATOR.join(path)
+    shown = [_short_heading(heading) for heading in path]
     while len(shown) > 1 and len(PATH_SEPARATOR.join(shown)) > MAX_PATH_TITLE:
         shown.pop(0)
     return PATH_SEPARATOR.join(shown)
@@ -143,6 +143,11 @@ class Parsed:
     source_url: str | None = None
     date: str | None = None
     dropped: Mapping[str, int] = field(default_factory=dict)
+
+
+def is_contents_heading(text: str) -> bool:
+    """ "Table of Contents" and the like: page furniture, never a section."""
+    return text.casefold().strip(" :") in ("table of contents", "contents", "toc")
 
 
 def same_title(a: str, b: str) -> bool:
