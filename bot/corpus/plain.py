@@ -142,7 +142,10 @@ class _TextWalker:
             if _LABEL.fullmatch(words[0]) and len(words[0].split()) <= 5:
                 self.outline.heading(1, words[0].rstrip(":"))
                 return
-        if len(lines) == 2 and all(is_heading_line(w) for w in words) and len(text) <= 100:
+        two_line_heading = all(is_heading_line(w) for w in words) or (
+            text.isupper() and is_heading_line(text)
+        )
+        if len(lines) == 2 and two_line_heading and len(text) <= 100:
             self.outline.heading(1, text)  # a heading wrapped onto two lines
             return
         clause = _CLAUSE_TITLE.match(self.text, lines[0][0], lines[0][1])

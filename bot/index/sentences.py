@@ -3,7 +3,8 @@
 A candidate boundary is a run of terminators (. ! ? … or the Chinese 。！？) plus any
 closing quotes or brackets after it. A Latin candidate must be followed by whitespace
 (so "3.5" and "U.S.-ROK" never split) and by something that can start a sentence
-(a lowercase next word means the sentence goes on: "e.g. the", "U.S. side").
+(a lowercase next word means the sentence goes on: "e.g. the", "U.S. side", except a code
+identifier after a single period: "… a float. x is converted …" splits).
 
 Abbreviation rules for a single period followed by a capital or digit:
 - titles and Latin abbreviations (Mr., Dr., e.g., i.e., vs.) never end a sentence;
@@ -30,6 +31,9 @@ _CANDIDATE = re.compile(
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 _WORD = re.compile(r"\w+")
 _INITIALISM = re.compile(r"(?:[A-Za-z]\.){2,}")
+# A lowercase word that is code, not prose: a one-letter name other than "a" ("x is"), or a
+# name with an underscore, a call or an attribute ("sys.argv", "len()", "max_size").
+_IDENTIFIER = re.compile(r"(?:[b-hj-z]|[a-z]\w*_\w*|[a-z]\w*\(\)|[a-z]\w*\.[a-z_]\w*)(?=[\s,;:]|$)")
 _OPENERS = "\"'“‘«([{¿¡—–-"
 _TOKEN_LEADERS = "\"'“‘«([{¿¡*_"
 _MAX_PAREN = 200
@@ -121,7 +125,13 @@ def _is_boundary(text: str, match: re.Match[str], end: int, inside: bytearray) -
         return True
     first = text[position]
     if first.islower():
-        return False
+        # A lowercase next word goes on the sentence ("e.g. the"), unless it is a code
+        # identifier starting a new one: "... to a float. x is converted first."
+        return (
+            match.group("latin") == "."
+            and _IDENTIFIER.match(text, position, end) is not None
+            and not _abbreviation_continues(_token_before(text, match.start()), "", first)
+        )
     terminators = match.group("latin").rstrip("\"'”’»)]")
     if terminators != ".":
         return True  # ? ! … and "..." end a sentence before a capital
