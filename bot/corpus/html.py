@@ -22,6 +22,7 @@ from bot.corpus.page import (
     is_permalink,
     main_content,
     page_metadata,
+    prose_in_pre,
     text_of,
 )
 from bot.corpus.sections import Outline, Parsed, RenderedText, same_title
@@ -111,7 +112,11 @@ class _PageWalker:
             self.heading(int(tag[1]), text_of(element))
         elif tag == "pre":
             self.flush()
-            self.outline.drop("code")
+            prose = prose_in_pre(element)
+            if prose is None:
+                self.outline.drop("code")
+            for block in prose or ():
+                self.outline.add(self.rendered.block(block))
         elif tag == "table":
             self.flush()
             if is_layout_table(element):

@@ -47,6 +47,10 @@ _LINK_LIST_SHARE = 0.8
 _LINK_LIST_MIN_ITEMS = 3
 _LAYOUT_CELL_CHARS = 400
 _DEFINITION_WORDS = 6  # a last cell this long is a definition, not a datum
+_PROSE_MIN_WORDS = 20
+_PROSE_MAX_CODE_SHARE = 0.01
+_CODE_CHARS = "{}[]();=<>#$\\|`_*"
+_PROMPT = re.compile(r"^\s*(?:>>>|\$ |# |\.\.\. )", re.M)
 _TITLE_SEPARATORS = re.compile(r"\s+(?:\||—|–|-|::|·|»)\s+")
 
 
@@ -141,6 +145,19 @@ def is_layout_table(element: HtmlElement) -> bool:
     if any(isinstance(e.tag, str) and e.tag in HEADINGS for e in element.iter()):
         return True
     return any(len(cell.text_content()) > _LAYOUT_CELL_CHARS for cell in element.iter("td"))
+
+
+def prose_in_pre(element: HtmlElement) -> list[str] | None:
+    """The paragraphs of a <pre> that holds prose (a licence text, a quoted letter), or None
+    for code: few code characters, sentences, no prompts."""
+    text = element.text_content()
+    words = text.split()
+    if len(words) < _PROSE_MIN_WORDS or _PROMPT.search(text):
+        return None
+    code_chars = sum(text.count(char) for char in _CODE_CHARS)
+    if code_chars > _PROSE_MAX_CODE_SHARE * len(text) or ". " not in text:
+        return None
+    return [block for block in re.split(r"\n[ \t]*\n", text) if block.strip()]
 
 
 def definition_rows(element: HtmlElement) -> list[list[str]] | None:
