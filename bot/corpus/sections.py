@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,12 +29,14 @@ def make_paragraph(text: str, start: int, end: int, display: str | None = None) 
 
 
 _LONG_SIGNATURE = 40  # an API heading longer than this shows its parameters as "(…)"
+_SIGNATURE = re.compile(r"\w\(")  # "dump(" is a call; "binaries (for use…)" is prose
 
 
 def _short_heading(heading: str) -> str:
     """ "json.dump(obj, fp, *, skipkeys=False, …)" -> "json.dump(…)" inside a path."""
-    if len(heading) > _LONG_SIGNATURE and "(" in heading:
-        return heading[: heading.index("(")].rstrip() + "(…)"
+    call = _SIGNATURE.search(heading)
+    if len(heading) > _LONG_SIGNATURE and call is not None:
+        return heading[: call.end()] + "…)"
     return heading
 
 
