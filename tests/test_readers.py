@@ -303,6 +303,9 @@ def test_index_reports_what_was_left_out_per_document(tmp_path: Path) -> None:
         ("See e.g. x here.", ["See e.g. x here."]),
         ("It is a cat. a dog is not.", ["It is a cat. a dog is not."]),
         ("In the U.S. x marks it.", ["In the U.S. x marks it."]),
+        ("0. This License applies. It is long.", ["0. This License applies.", "It is long."]),
+        ("2.1. Grants. Each grants.", ["2.1. Grants.", "Each grants."]),
+        ("I came. I saw.", ["I came.", "I saw."]),
     ],
 )
 def test_sentences_may_start_with_a_lowercase_identifier(text: str, sentences: list[str]) -> None:

@@ -31,6 +31,7 @@ _CANDIDATE = re.compile(
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 _WORD = re.compile(r"\w+")
 _INITIALISM = re.compile(r"(?:[A-Za-z]\.){2,}")
+_ENUMERATOR = re.compile(r"\d{1,3}(?:\.\d{1,3})*|[A-Za-z]|[ivxlIVXL]{1,5}")
 # A lowercase word that is code, not prose: a one-letter name other than "a" ("x is"), or a
 # name with an underscore, a call or an attribute ("sys.argv", "len()", "max_size").
 _IDENTIFIER = re.compile(r"(?:[b-hj-z]|[a-z]\w*_\w*|[a-z]\w*\(\)|[a-z]\w*\.[a-z_]\w*)(?=[\s,;:]|$)")
@@ -118,6 +119,8 @@ def _is_boundary(text: str, match: re.Match[str], end: int, inside: bytearray) -
         return False
     if match.group("cjk"):
         return True
+    if _is_leading_enumerator(text, match):
+        return False  # "1. Definitions" or "(a) The licence": a number, not a sentence
     position = match.end()
     while position < end and (text[position].isspace() or text[position] in _OPENERS):
         position += 1
@@ -138,6 +141,16 @@ def _is_boundary(text: str, match: re.Match[str], end: int, inside: bytearray) -
     word_match = _WORD.match(text, position, end)
     next_word = word_match.group() if word_match else ""
     return not _abbreviation_continues(_token_before(text, match.start()), next_word, first)
+
+
+def _is_leading_enumerator(text: str, match: re.Match[str]) -> bool:
+    """Whether the period ends a clause or list number that opens its paragraph."""
+    if match.group("latin") != ".":
+        return False
+    token = _token_before(text, match.start())
+    opening = match.start() - len(token)
+    block_start = text.rfind("\n\n", 0, opening) + 1
+    return _ENUMERATOR.fullmatch(token) is not None and not text[block_start:opening].strip()
 
 
 def _token_before(text: str, period: int) -> str:
