@@ -7,7 +7,9 @@ footnotes from body text.
 
 - Paragraphs are text boxes; a word hyphenated at a line end is joined ("bin-\\naries" ->
   "binaries"); a paragraph cut by a page break is joined to its end on the next page.
-- Headings are short boxes set larger than the body text; their sizes give the levels.
+- Headings are short boxes set larger than the body text; their sizes give the levels. On a
+  title page (a first page without a paragraph of body text) large type is the title,
+  authors and date, not sections.
 - Running headers and footers (lines repeated at the top or bottom of pages), page numbers
   and dot-leader contents lines are dropped as boilerplate; boxes set in a monospace font
   are dropped as code.
@@ -30,6 +32,7 @@ _MARGIN_SHARE = 0.09  # top and bottom 9% of a page hold running headers and foo
 _REPEATS_FROM = 3  # a margin line on this many pages is a running header or footer
 _HEADING_SCALE = 1.15  # a heading is set at least this much larger than the body text
 _HEADING_MAX_WORDS = 20
+_PROSE_WORDS = 12  # a box this long in body type is a paragraph, so its page is no title page
 _PAGE_NUMBER = re.compile(r"(?i)(?:page\s+)?(?:\d{1,4}|[ivxlcdm]{1,7})(?:\s*(?:/|of)\s*\d+)?")
 _DOT_LEADER = re.compile(r"(?:\.\s*){5,}\s*\d+\s*$|(?:\.\s*){5,}\s*[ivx]+\s*$", re.M)
 _MONOSPACE = re.compile(r"(?i)courier|mono|consol|code|typewriter|cmtt")
@@ -128,6 +131,14 @@ def _furniture(boxes: list[_Box]) -> set[int]:
     return dropped
 
 
+def _title_page(boxes: list[_Box], body: float) -> int | None:
+    """The first page, if it is a title page: no paragraph of body text on it."""
+    first = boxes[0].page
+    on_first = [b for b in boxes if b.page == first]
+    has_prose = any(b.size <= body and len(b.text.split()) >= _PROSE_WORDS for b in on_first)
+    return None if has_prose else first
+
+
 def _title_of(boxes: list[_Box], metadata_title: str, body: float, stem: str) -> str:
     if metadata_title and not re.search(r"(?i)\.(docx?|pdf|tex|odt)$|^untitled", metadata_title):
         return metadata_title
@@ -162,6 +173,7 @@ def read_pdf(data: bytes, stem: str) -> Parsed:
     title = _title_of(boxes, metadata_title, body, stem)
     heading_sizes = sorted({b.size for b in boxes if b.size >= body * _HEADING_SCALE}, reverse=True)
     furniture = _furniture(boxes)
+    title_page = _title_page(boxes, body)
     outline = Outline()
     rendered = RenderedText()
     pending: _Box | None = None  # a paragraph that may go on at the top of the next page
@@ -177,7 +189,8 @@ def read_pdf(data: bytes, stem: str) -> Parsed:
             outline.drop("code")
             continue
         short = len(box.text.split()) <= _HEADING_MAX_WORDS and box.lines <= 3
-        if box.size in heading_sizes and short:
+        # Large type on a title page is the title, authors and date, not sections.
+        if box.size in heading_sizes and short and box.page != title_page:
             if pending is not None:
                 emit(pending)
                 pending = None
