@@ -281,8 +281,8 @@ def test_index_reports_what_was_left_out_per_document(tmp_path: Path) -> None:
     report = build_index(corpus, tmp_path / "index", HashingEmbedder(dimension=32))
     assert report.dropped == {"a.md": {"code": 1, "table": 1}, "b.txt": {}}
     assert report.dropped_lines() == [
-        "Left out of a.md: 1 code blocks, 1 tables",
-        "Left out in all: 1 code blocks, 1 tables",
+        "Left out of a.md: 1 code block, 1 table",
+        "Left out in all: 1 code block, 1 table",
     ]
     again = build_index(corpus, tmp_path / "index", HashingEmbedder(dimension=32))
     assert not again.rebuilt and again.dropped == report.dropped

@@ -73,15 +73,20 @@ class BuildReport:
 
 def _counts(kinds: dict[str, int]) -> str:
     ordered = sorted(kinds.items(), key=lambda item: _KIND_ORDER.get(item[0], len(_KIND_ORDER)))
-    return ", ".join(f"{count} {_KIND_NAMES.get(kind, kind)}" for kind, count in ordered)
+    return ", ".join(f"{count} {_kind_name(kind, count)}" for kind, count in ordered)
+
+
+def _kind_name(kind: str, count: int) -> str:
+    singular, plural = _KIND_NAMES.get(kind, (kind, kind))
+    return singular if count == 1 else plural
 
 
 _KIND_ORDER = {kind: number for number, kind in enumerate(DROPPED_KINDS)}
 _KIND_NAMES = {
-    "boilerplate": "boilerplate (navigation, contents, page furniture)",
-    "code": "code blocks",
-    "table": "tables",
-    "empty": "empty blocks",
+    "boilerplate": ("boilerplate (navigation, contents, page furniture)",) * 2,
+    "code": ("code block", "code blocks"),
+    "table": ("table", "tables"),
+    "empty": ("empty block", "empty blocks"),
 }
 
 def corpus_fingerprint(corpus_dir: Path) -> str:
