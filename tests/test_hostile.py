@@ -316,7 +316,7 @@ async def test_unreadable_corpus_files_are_named_and_the_rest_served(
     assert report.startswith("Index rebuilt (the corpus changed)"), report
     assert "Skipped broken.txt: not UTF-8 text (invalid byte at position" in report
     assert "Skipped locked.txt: could not open the file (Permission denied)" in report
-    assert "Skipped notes.pdf: unsupported file type" in report
+    assert "Skipped notes.pdf: could not read the PDF" in report
     assert "2 documents" in report  # the essay and folder.txt/inner.md are served
     text = await ask(fake_botapi, app, 680_001, QUESTIONS[1])
     assert text not in (SOMETHING_WRONG,)

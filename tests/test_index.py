@@ -238,7 +238,7 @@ def test_bad_files_are_named_and_the_rest_indexed(
     problems = {p.path: p.reason for p in report.problems}
     assert set(problems) == {"empty.txt", "slides.pdf", "utf16.txt"}
     assert "empty" in problems["empty.txt"]
-    assert "unsupported file type .pdf" in problems["slides.pdf"]
+    assert "could not read the PDF" in problems["slides.pdf"]
     assert "UTF-16" in problems["utf16.txt"]
     # The problems are remembered in the manifest and reported by an up-to-date build.
     assert {p.path for p in read_manifest(index_dir).problems} == set(problems)

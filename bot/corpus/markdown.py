@@ -1,72 +1,77 @@
-"""The Markdown reader: a line-by-line block parser, inline markup rendered to plain text."""
+"""The Markdown reader: CommonMark (markdown-it-py) rendered to the text a reader sees.
+
+`Document.text` is the rendered text (markup, badges and link targets gone), one block per
+heading or paragraph, so every quote is findable in it verbatim. Headings of every level
+nest into section paths; list items, block quotes and footnotes are paragraphs of their own
+(a footnote right after the paragraph that refers to it); definition lists join term and
+definition; code blocks, tables and raw HTML blocks are left out and counted.
+"""
 
 from __future__ import annotations
 
-import html
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from bot.corpus.sections import Parsed, SectionBuilder, make_paragraph, same_title
+from bot.corpus.sections import Outline, Parsed, RenderedText, is_contents_heading, same_title
 from bot.text import collapse_whitespace
 
-_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
-_ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*$")
-_THEMATIC = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_REFERENCE = re.compile(r" {0,3}\[[^\]]+\]:\s*\S")
-_QUOTE = re.compile(r"[ \t]{0,3}(?:>[ \t]?)+")
-_LIST_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+\[[ xX]\])?[ \t]+(?=\S)")
+if TYPE_CHECKING:
+    from markdown_it.token import Token
+
 _FRONT_KEY = re.compile(r"([A-Za-z_][\w-]*)[ \t]*:[ \t]*(.*)")
+_MYST_ROLE = re.compile(r"\{[\w:.+-]+\}$")  # MyST "{py:func}`open`": the role name is markup
+_END_MARKS = ":.?!—–-"
 
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
-_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>~|<\"'])")
-_ESCAPE_BASE = 0xE000  # private-use characters stand in for escaped punctuation
-_INLINE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"<!--.*?-->", re.DOTALL), ""),
-    (re.compile(r"!\[[^\]]*\]\((?:[^()\s]|\([^)]*\))*(?:\s+\"[^\"]*\")?\)"), ""),
-    (re.compile(r"!\[[^\]]*\]\[[^\]]*\]"), ""),
-    (re.compile(r"\[([^\]]+)\]\((?:[^()\s]|\([^)]*\))*(?:\s+\"[^\"]*\")?\)"), r"\1"),
-    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),
-    (re.compile(r"<((?:https?|mailto):[^>\s]+)>"), r"\1"),
-    (re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"), ""),
-    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
-    (re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])"), r"\1"),
-    (re.compile(r"(?<!\w)_(?=\S)(.+?)(?<=\S)_(?!\w)"), r"\1"),
-    (re.compile(r"~~(?=\S)(.+?)(?<=\S)~~"), r"\1"),
-)
+_PARSER: Any = None
 
 
-def _render_inline(source: str) -> str:
-    """Markdown inline markup reduced to its visible text, whitespace folded."""
-    source = _ESCAPE.sub(lambda m: chr(_ESCAPE_BASE + ord(m.group(1))), source)
-    pieces = _CODE_SPAN.split(source)
-    # split() with two groups yields [text, ticks, code, text, ticks, code, ..., text].
+def _parser() -> Any:
+    """The CommonMark parser with tables, strikethrough, front matter, footnotes, deflists."""
+    global _PARSER
+    if _PARSER is None:
+        from markdown_it import MarkdownIt
+        from mdit_py_plugins.deflist import deflist_plugin
+        from mdit_py_plugins.footnote import footnote_plugin
+        from mdit_py_plugins.front_matter import front_matter_plugin
+
+        _PARSER = (
+            MarkdownIt("commonmark")
+            .use(front_matter_plugin)
+            .use(footnote_plugin)
+            .use(deflist_plugin)
+            .enable(["table", "strikethrough"])
+        )
+    return _PARSER
+
+
+def render_inline(children: list[Token]) -> tuple[str, list[str]]:
+    """Inline tokens to visible text, and the labels of the footnotes they refer to."""
     out: list[str] = []
-    for index in range(0, len(pieces), 3):
-        plain = pieces[index]
-        for pattern, replacement in _INLINE_RULES:
-            plain = pattern.sub(replacement, plain)
-        out.append(html.unescape(plain))
-        if index + 2 < len(pieces):
-            out.append(pieces[index + 2].strip())
-    rendered = "".join(out)
-    rendered = re.sub("[\ue000-\ue07f]", lambda m: chr(ord(m.group()) - _ESCAPE_BASE), rendered)
-    return collapse_whitespace(rendered)
+    footnotes: list[str] = []
+    for index, child in enumerate(children):
+        kind = child.type
+        if kind == "text":
+            content = child.content
+            following = children[index + 1].type if index + 1 < len(children) else ""
+            if following == "code_inline":
+                content = _MYST_ROLE.sub("", content)
+            out.append(content)
+        elif kind == "code_inline":
+            out.append(child.content)
+        elif kind in ("softbreak", "hardbreak"):
+            out.append(" ")
+        elif kind == "footnote_ref":
+            label = str(child.meta.get("label", ""))
+            footnotes.append(label)
+            out.append(f"[{label}]")
+        # images (badges), raw inline HTML and link/emphasis markers show no text
+    return collapse_whitespace("".join(out)), footnotes
 
 
-def _front_matter(text: str) -> tuple[dict[str, str], int]:
-    """Simple `key: value` front matter between --- lines; returns (fields, body start)."""
-    if not text.startswith("---\n"):
-        return {}, 0
+def _front_matter(content: str) -> dict[str, str]:
+    """Simple `key: value` fields of YAML front matter."""
     fields: dict[str, str] = {}
-    position = 4
-    while position < len(text):
-        line_end = text.find("\n", position)
-        line_end = len(text) if line_end == -1 else line_end
-        line = text[position:line_end]
-        if line.rstrip() in ("---", "..."):
-            return fields, min(line_end + 1, len(text))
+    for line in content.splitlines():
         match = _FRONT_KEY.fullmatch(line.strip())
         if match:
             value = match.group(2).strip()
@@ -74,153 +79,170 @@ def _front_matter(text: str) -> tuple[dict[str, str], int]:
                 value = value[1:-1]
             if value:
                 fields.setdefault(match.group(1).lower(), value)
-        position = line_end + 1
-    return {}, 0  # no closing line: not front matter after all
+    return fields
 
 
-def _lines(text: str, start: int) -> Iterator[tuple[int, int]]:
-    position = start
-    while position < len(text):
-        line_end = text.find("\n", position)
-        line_end = len(text) if line_end == -1 else line_end
-        yield position, line_end
-        position = line_end + 1
+def _footnote_texts(tokens: list[Token]) -> dict[str, list[str]]:
+    """Each footnote's paragraphs, by label."""
+    notes: dict[str, list[str]] = {}
+    label = ""
+    for token in tokens:
+        if token.type == "footnote_open":
+            label = str(token.meta.get("label", ""))
+            notes[label] = []
+        elif token.type == "footnote_close":
+            label = ""
+        elif label and token.type == "inline":
+            notes[label].append(render_inline(token.children or [])[0])
+    return notes
 
 
-@dataclass
-class _MarkdownBlocks:
-    """Line-by-line Markdown block parser; emits headings and paragraphs."""
+class _MarkdownWalker:
+    def __init__(self, tokens: list[Token]) -> None:
+        self.tokens = tokens
+        self.outline = Outline()
+        self.rendered = RenderedText()
+        self.notes = _footnote_texts(tokens)
+        self.placed_notes: set[str] = set()
+        self.fields: dict[str, str] = {}
+        self.title_heading: str | None = None
+        self.seen_text = False
+        self.seen_heading = False
+        self.term = ""  # a definition-list term waiting for its definition
 
-    text: str
-    sections: SectionBuilder = field(default_factory=SectionBuilder)
-    kind: str = ""  # "para", "item" or "quote" while a block is open
-    spans: list[tuple[int, int]] = field(default_factory=list)
-    fence: str = ""
-    in_comment: bool = False
-    seen_block: bool = False
-    seen_heading: bool = False
-    title_heading: str | None = None
+    def paragraph(self, text: str) -> None:
+        if self.term:
+            joiner = " " if self.term[-1:] in _END_MARKS else ": "
+            text, self.term = f"{self.term}{joiner}{text}" if text else self.term, ""
+        paragraph = self.rendered.block(text)
+        if paragraph is not None:
+            self.outline.add(paragraph)
+            self.seen_text = True
 
-    def flush(self) -> None:
-        if self.spans:
-            source = " ".join(self.text[s:e] for s, e in self.spans)
-            self.sections.add(
-                make_paragraph(
-                    self.text, self.spans[0][0], self.spans[-1][1], _render_inline(source)
-                )
-            )
-            self.seen_block = True
-        self.kind, self.spans = "", []
-
-    def open_block(self, kind: str, start: int, end: int) -> None:
-        self.flush()
-        self.kind = kind
-        self.append(start, end)
-
-    def append(self, start: int, end: int) -> None:
-        while end > start and self.text[end - 1].isspace():
-            end -= 1
-        while start < end and self.text[start].isspace():
-            start += 1
-        if start < end:
-            self.spans.append((start, end))
-
-    def heading(self, level: int, source: str) -> None:
-        """Headings of levels 1-3; the first one is the title if it is a "# " before any text."""
-        self.flush()
-        title = _render_inline(source)
-        if not title:
+    def heading(self, level: int, text: str) -> None:
+        if not text:
+            self.outline.drop("empty")
             return
-        is_title = level == 1 and not self.seen_heading and not self.seen_block
+        if is_contents_heading(text):
+            self.outline.drop("boilerplate")  # the list under it goes too (a link list)
+            return
+        front_title = self.fields.get("title")
+        is_title = (
+            level == 1
+            and not self.seen_heading
+            and not self.seen_text
+            # A first "# " heading that differs from the front-matter title is a section.
+            and (front_title is None or same_title(front_title, text))
+        )
         self.seen_heading = True
+        self.rendered.block(text)
         if is_title:
-            self.title_heading = title
+            self.title_heading = text
         else:
-            self.sections.heading(title)
+            self.outline.heading(level, text)
 
-    def line(self, start: int, end: int) -> None:
-        raw = self.text[start:end]
-        if self.fence:
-            if raw.strip().startswith(self.fence) and not raw.strip().strip(self.fence[0]):
-                self.fence = ""
+    def walk(self) -> None:
+        tokens = self.tokens
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            kind = token.type
+            if kind == "front_matter":
+                self.fields = _front_matter(token.content)
+            elif kind == "heading_open":
+                self.heading(int(token.tag[1]), render_inline(tokens[index + 1].children or [])[0])
+                index += 2
+            elif kind == "dt_open":
+                self.term = render_inline(tokens[index + 1].children or [])[0]
+                index += 2
+            elif kind == "inline":
+                self.inline_paragraph(token)
+            elif kind in ("fence", "code_block"):
+                self.outline.drop("code")
+            elif kind == "table_open":
+                self.outline.drop("table")
+                index = _skip_to(tokens, index, "table_close")
+            elif kind in ("bullet_list_open", "ordered_list_open"):
+                end = _list_end(tokens, index)
+                if _is_link_list(tokens, index, end):
+                    self.outline.drop("boilerplate")
+                    index = end
+            elif kind == "html_block":
+                self.outline.drop("boilerplate")
+            elif kind == "footnote_block_open":
+                index = _skip_to(tokens, index, "footnote_block_close")
+            index += 1
+        for label, texts in self.notes.items():  # footnotes no paragraph referred to
+            if label not in self.placed_notes:
+                self.place_note(label, texts)
+
+    def inline_paragraph(self, token: Token) -> None:
+        children = token.children or []
+        text, referred = render_inline(children)
+        if not text and not self.term:
+            has_images = any(c.type in ("image", "link_open") for c in children)
+            self.outline.drop("boilerplate" if has_images else "empty")  # badges
             return
-        if self.in_comment:
-            self.in_comment = "-->" not in raw
-            return
-        stripped = raw.strip()
-        if not stripped:
-            self.flush()
-            return
-        fence = _FENCE.match(raw)
-        if fence:
-            self.flush()
-            self.fence = fence.group(1)
-            return
-        if stripped.startswith("<!--"):
-            self.flush()
-            self.in_comment = "-->" not in stripped[4:]
-            return
-        atx = _ATX.match(raw)
-        if atx:
-            level = len(atx.group(1))
-            if level > 3:
-                # h4-h6 are too fine-grained for sections: keep them as paragraph text.
-                if atx.group(2):
-                    self.open_block("para", start + atx.start(2), start + atx.end(2))
-                self.flush()
-            else:
-                self.heading(level, atx.group(2) or "")
-            return
-        setext = _SETEXT.match(raw)
-        if setext and self.kind == "para" and self.spans:
-            source = " ".join(self.text[s:e] for s, e in self.spans)
-            self.kind, self.spans = "", []
-            self.heading(1 if setext.group(1)[0] == "=" else 2, source)
-            return
-        if _THEMATIC.match(raw) or _REFERENCE.match(raw):
-            self.flush()
-            return
-        quote = _QUOTE.match(raw)
-        if quote:
-            if not raw[quote.end() :].strip():
-                self.flush()
-            elif self.kind == "quote":
-                self.append(start + quote.end(), end)
-            else:
-                self.open_block("quote", start + quote.end(), end)
-            return
-        item = _LIST_ITEM.match(raw)
-        # As in CommonMark, only "1." may interrupt a paragraph, so a wrapped line
-        # starting "2017. That year" stays prose.
-        if item and (self.kind != "para" or re.match(r"\s*(?:[-*+]|1[.)])", raw)):
-            self.open_block("item", start + item.end(), end)
-            return
-        if self.kind:
-            self.append(start, end)  # continuation line (also lazy list/quote lines)
-        else:
-            self.open_block("para", start, end)
+        self.paragraph(text)
+        for label in referred:
+            if label in self.notes and label not in self.placed_notes:
+                self.place_note(label, self.notes[label])
+
+    def place_note(self, label: str, texts: list[str]) -> None:
+        self.placed_notes.add(label)
+        for number, text in enumerate(texts):
+            self.paragraph(f"[{label}] {text}" if number == 0 else text)
+
+
+def _skip_to(tokens: list[Token], index: int, closing: str) -> int:
+    while index < len(tokens) and tokens[index].type != closing:
+        index += 1
+    return index
+
+
+def _list_end(tokens: list[Token], index: int) -> int:
+    """The index of the token that closes the list opened at `index`."""
+    closing = tokens[index].type.replace("_open", "_close")
+    depth = 0
+    for position in range(index, len(tokens)):
+        if tokens[position].type == tokens[index].type:
+            depth += 1
+        elif tokens[position].type == closing:
+            depth -= 1
+            if depth == 0:
+                return position
+    return len(tokens) - 1
+
+
+def _is_link_list(tokens: list[Token], start: int, end: int) -> bool:
+    """A list whose every item is a link and nothing else: a table of contents or a menu."""
+    items = [t for t in tokens[start:end] if t.type == "inline"]
+    return len(items) >= 3 and all(_only_a_link(t.children or []) for t in items)
+
+
+def _only_a_link(children: list[Token]) -> bool:
+    markup = ("strong_open", "strong_close", "em_open", "em_close")
+    kinds = [
+        c.type
+        for c in children
+        if c.type not in markup and not (c.type == "text" and not c.content.strip())
+    ]
+    return len(kinds) >= 2 and kinds[0] == "link_open" and kinds[-1] == "link_close"
 
 
 def read_markdown(text: str, stem: str) -> Parsed:
-    fields, body = _front_matter(text)
-    parser = _MarkdownBlocks(text)
-    front_title = fields.get("title")
-    for start, end in _lines(text, body):
-        parser.line(start, end)
-    parser.flush()
-    sections = parser.sections
-    title = front_title or parser.title_heading or stem
-    if front_title and parser.title_heading and not same_title(front_title, parser.title_heading):
-        # The first "# " heading differs from the front-matter title: it is a real section.
-        _insert_first_heading(sections, parser.title_heading)
+    walker = _MarkdownWalker(_parser().parse(text))
+    walker.walk()
+    fields = walker.fields
+    outline = walker.outline
+    title = fields.get("title") or walker.title_heading or stem
     source_url = fields.get("source_url") or fields.get("source") or fields.get("url")
     return Parsed(
-        title, sections.build(), text, fields.get("author"), source_url, fields.get("date")
+        title,
+        outline.build(),
+        walker.rendered.text,
+        fields.get("author"),
+        source_url,
+        fields.get("date"),
+        dict(outline.dropped),
     )
-
-
-def _insert_first_heading(sections: SectionBuilder, heading: str) -> None:
-    # Paragraphs that followed the title heading sit in the opening section; move them.
-    sections.titles[0] = heading
-    sections.titles.insert(0, "")
-    sections.bodies.insert(0, [])

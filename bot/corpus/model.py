@@ -1,24 +1,34 @@
 """What an essay becomes: a Document of Sections of Paragraphs, with offsets into its text.
 
 Offsets: every Paragraph's start/end index `Document.text` and point at its first and
-last non-space character. For .txt and .md, `Document.text` is the file text decoded as
-UTF-8 with a leading BOM removed and \\r\\n / \\r turned into \\n (so offsets are in
-characters of that text, not bytes of the file). For .html it is the extracted main text:
-headings and paragraphs joined with blank lines.
+last non-space character, and `" ".join(doc.text[p.start:p.end].split()) == p.text`:
+what Footnote quotes is always findable, verbatim, in the document's text.
 
-Paragraph.text is the span's text with whitespace runs folded to one space, so
-`" ".join(doc.text[p.start:p.end].split()) == p.text`. Markdown relaxes this: inline
-markup (**bold**, _em_, `code`, [link](url), images, block-quote and list markers) is
-rendered away, so there p.text is the rendered text of its span, never new words.
+- .txt: `Document.text` is the file text decoded as UTF-8, a leading BOM removed and
+  \\r\\n / \\r turned into \\n (offsets count characters of that text, not bytes).
+- .md, .html, .pdf: `Document.text` is the text as a reader sees it (Markdown rendered,
+  the page's main content, the PDF's text with page furniture removed), one block per
+  paragraph or heading, blocks joined with blank lines.
+
+Sections nest: `Section.path` holds the headings from the outermost down to the section's
+own, without the document's title; `Section.title` is what a citation shows (the path, or
+only the innermost heading when the whole path would be too long to read).
+
+What a reader leaves out on purpose (code, tables, navigation, empty blocks) is counted in
+`Document.dropped` by kind, so nothing disappears silently.
 
 A file that cannot give at least one paragraph is a CorpusProblem, not a crash.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+
+# Kinds of dropped content, as reported by `footnote index` and `footnote sections --json`.
+DROPPED_KINDS = ("boilerplate", "code", "table", "empty")
 
 
 @dataclass(frozen=True)
@@ -26,12 +36,14 @@ class Paragraph:
     text: str  # display text: verbatim, inner whitespace runs folded to one space
     start: int  # character offsets of the paragraph in Document.text
     end: int
+    page: int | None = None  # 1-based page number, for documents with pages (PDF)
 
 
 @dataclass(frozen=True)
 class Section:
-    title: str  # "" for the opening section before the first heading
+    title: str  # what a citation shows; "" for the opening section before the first heading
     paragraphs: tuple[Paragraph, ...]  # may be empty: a heading with no text after it
+    path: tuple[str, ...] = ()  # headings from the outermost to this one (() for the opening)
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,7 @@ class Document:
     author: str | None = None
     source_url: str | None = None
     date: str | None = None
+    dropped: Mapping[str, int] = field(default_factory=dict)  # kind -> blocks left out
 
 
 @dataclass(frozen=True)

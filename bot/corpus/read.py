@@ -11,18 +11,21 @@ from bot.corpus.files import scan_corpus
 from bot.corpus.html import read_html
 from bot.corpus.markdown import read_markdown
 from bot.corpus.model import CorpusProblem, Document
+from bot.corpus.pdf import read_pdf
 from bot.corpus.plain import read_plain_text
 from bot.corpus.sections import Parsed
 from bot.errors import CorpusError
 from bot.text import collapse_whitespace
 
-_READERS: dict[str, Callable[[str, str], Parsed]] = {
+_TEXT_READERS: dict[str, Callable[[str, str], Parsed]] = {
     ".txt": read_plain_text,
     ".md": read_markdown,
     ".markdown": read_markdown,
     ".html": read_html,
     ".htm": read_html,
 }
+# Formats read from the file's bytes rather than from decoded text.
+_BYTE_READERS: dict[str, Callable[[bytes, str], Parsed]] = {".pdf": read_pdf}
 
 
 def _relative_name(path: Path, root: Path | None) -> str:
@@ -36,31 +39,34 @@ def _relative_name(path: Path, root: Path | None) -> str:
 
 def _unsupported(suffix: str) -> str:
     shown = suffix or "(no extension)"
-    return f"unsupported file type {shown} (Footnote reads .txt, .md, .html)"
+    return f"unsupported file type {shown} (Footnote reads .txt, .md, .html, .pdf)"
 
 
 def read_document(path: Path, root: Path | None = None) -> Document:
     """Read one essay; raises CorpusError naming the file when it cannot be used."""
     name = _relative_name(path, root)
     suffix = path.suffix.lower()
-    reader = _READERS.get(suffix)
-    if reader is None:
+    if suffix not in _TEXT_READERS and suffix not in _BYTE_READERS:
         raise CorpusError(name, _unsupported(suffix))
     try:
         data = path.read_bytes()
     except OSError as error:
         raise CorpusError(name, f"could not open the file ({error.strerror or error})") from None
-    try:
-        text = decode_text(data)
-    except ValueError as error:
-        raise CorpusError(name, str(error)) from None
     doc_id = name[: -len(path.suffix)] if path.suffix else name
     try:
-        parsed = reader(text, path.stem)
+        if suffix in _BYTE_READERS:
+            parsed = _BYTE_READERS[suffix](data, path.stem)
+        else:
+            parsed = _TEXT_READERS[suffix](decode_text(data), path.stem)
     except ValueError as error:
         raise CorpusError(name, str(error)) from None
     if not any(section.paragraphs for section in parsed.sections):
-        raise CorpusError(name, "no paragraphs (nothing to quote besides a title or headings)")
+        left_out = ", ".join(f"{count} {kind}" for kind, count in parsed.dropped.items())
+        raise CorpusError(
+            name,
+            "no paragraphs (nothing to quote besides a title or headings"
+            + (f"; left out: {left_out})" if left_out else ")"),
+        )
     return Document(
         doc_id=doc_id,
         path=name,
@@ -71,6 +77,7 @@ def read_document(path: Path, root: Path | None = None) -> Document:
         author=parsed.author,
         source_url=parsed.source_url,
         date=parsed.date,
+        dropped=dict(parsed.dropped),
     )
 
 

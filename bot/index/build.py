@@ -23,6 +23,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -32,6 +33,7 @@ import numpy as np
 
 from bot.corpus import CorpusProblem, Document, read_corpus
 from bot.corpus.files import scan_corpus
+from bot.corpus.model import DROPPED_KINDS
 from bot.errors import CorpusError, IndexProblem
 from bot.index.ann import build_faiss, choose_faiss_type
 from bot.index.embedding import Embedder
@@ -70,6 +72,39 @@ class BuildReport:
     problems: list[CorpusProblem] = field(default_factory=list)
     # Set when the index could not be refreshed and the one already there is served instead.
     warning: str | None = None
+    # Per document path: what its reader left out of quotes, by kind (see DROPPED_KINDS).
+    dropped: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def dropped_lines(self) -> list[str]:
+        """One line per document that lost something on purpose, then the totals."""
+        totals: Counter[str] = Counter()
+        lines = []
+        for path, kinds in self.dropped.items():
+            if kinds:
+                totals.update(kinds)
+                lines.append(f"Left out of {path}: {_counts(kinds)}")
+        if totals:
+            lines.append(f"Left out in all: {_counts(totals)}")
+        return lines
+
+
+def _counts(kinds: dict[str, int]) -> str:
+    ordered = sorted(kinds.items(), key=lambda item: _KIND_ORDER.get(item[0], len(_KIND_ORDER)))
+    return ", ".join(f"{count} {_kind_name(kind, count)}" for kind, count in ordered)
+
+
+def _kind_name(kind: str, count: int) -> str:
+    singular, plural = _KIND_NAMES.get(kind, (kind, kind))
+    return singular if count == 1 else plural
+
+
+_KIND_ORDER = {kind: number for number, kind in enumerate(DROPPED_KINDS)}
+_KIND_NAMES = {
+    "boilerplate": ("boilerplate (navigation, contents, page furniture)",) * 2,
+    "code": ("code block", "code blocks"),
+    "table": ("table", "tables"),
+    "empty": ("empty block", "empty blocks"),
+}
 
 
 def corpus_fingerprint(corpus_dir: Path, follow_links: bool = False) -> str:
@@ -279,6 +314,7 @@ def _up_to_date(index_dir: Path, started: float) -> BuildReport:
         manifest.passage_count,
         time.perf_counter() - started,
         list(manifest.problems),
+        dropped={doc.path: dict(doc.dropped) for doc in manifest.documents},
     )
 
 
@@ -315,4 +351,5 @@ def _rebuild(
         manifest.passage_count,
         time.perf_counter() - started,
         problems,
+        dropped={doc.path: dict(doc.dropped) for doc in documents},
     )

@@ -46,6 +46,8 @@ class DocumentInfo:
     author: str | None = None
     source_url: str | None = None
     date: str | None = None
+    # What the reader left out of quotes, by kind (boilerplate, code, table, empty).
+    dropped: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -91,6 +93,7 @@ def describe_documents(
             author=document.author,
             source_url=document.source_url,
             date=document.date,
+            dropped=dict(document.dropped),
         )
         for document in documents
     )

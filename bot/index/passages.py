@@ -17,7 +17,7 @@ MAX_WINDOW = 3
 # (ids, citation lookup, the section view) stays bounded however a file was formatted.
 MAX_PARAGRAPH_CHARS = 3000
 # Bump when the way passages are cut changes, so existing indexes are rebuilt.
-PASSAGE_FORMAT = 2
+PASSAGE_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class ParagraphRecord:
     start: int  # character offsets in the document's text
     end: int
     sentences: tuple[tuple[int, int], ...]  # spans within `text`
+    page: int | None = None  # 1-based page of documents with pages (PDF), for citations
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Passage:
     start: int  # character offsets in the document's text
     end: int
     text: str  # verbatim window of 1 to MAX_WINDOW sentences
+    page: int | None = None  # the paragraph's page (ParagraphRecord.page)
 
 
 class PassageIds:
@@ -156,6 +158,7 @@ def cut_document(
                     start=in_source(begin, paragraph.start),
                     end=in_source(end, paragraph.end),
                     sentences=spans,
+                    page=paragraph.page,
                 )
                 paragraphs.append(record)
                 ids = PassageIds(document.doc_id, text, seen[text])
@@ -176,6 +179,7 @@ def cut_document(
                                 start=in_source(begin + window_begin, paragraph.start),
                                 end=in_source(begin + window_end, paragraph.end),
                                 text=text[window_begin:window_end],
+                                page=paragraph.page,
                             )
                         )
     return paragraphs, passages

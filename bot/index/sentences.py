@@ -3,7 +3,8 @@
 A candidate boundary is a run of terminators (. ! ? … or the Chinese 。！？) plus any
 closing quotes or brackets after it. A Latin candidate must be followed by whitespace
 (so "3.5" and "U.S.-ROK" never split) and by something that can start a sentence
-(a lowercase next word means the sentence goes on: "e.g. the", "U.S. side").
+(a lowercase next word means the sentence goes on: "e.g. the", "U.S. side", except a code
+identifier after a single period: "… a float. x is converted …" splits).
 
 Abbreviation rules for a single period followed by a capital or digit:
 - titles and Latin abbreviations (Mr., Dr., e.g., i.e., vs.) never end a sentence;
@@ -30,6 +31,10 @@ _CANDIDATE = re.compile(
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 _WORD = re.compile(r"\w+")
 _INITIALISM = re.compile(r"(?:[A-Za-z]\.){2,}")
+_ENUMERATOR = re.compile(r"\d{1,3}(?:\.\d{1,3})*|[A-Za-z]|[ivxlIVXL]{1,5}")
+# A lowercase word that is code, not prose: a one-letter name other than "a" ("x is"), or a
+# name with an underscore, a call or an attribute ("sys.argv", "len()", "max_size").
+_IDENTIFIER = re.compile(r"(?:[b-hj-z]|[a-z]\w*_\w*|[a-z]\w*\(\)|[a-z]\w*\.[a-z_]\w*)(?=[\s,;:]|$)")
 _OPENERS = "\"'“‘«([{¿¡—–-"
 _TOKEN_LEADERS = "\"'“‘«([{¿¡*_"
 _MAX_PAREN = 200
@@ -114,6 +119,8 @@ def _is_boundary(text: str, match: re.Match[str], end: int, inside: bytearray) -
         return False
     if match.group("cjk"):
         return True
+    if _is_leading_enumerator(text, match):
+        return False  # "1. Definitions" or "(a) The licence": a number, not a sentence
     position = match.end()
     while position < end and (text[position].isspace() or text[position] in _OPENERS):
         position += 1
@@ -121,13 +128,29 @@ def _is_boundary(text: str, match: re.Match[str], end: int, inside: bytearray) -
         return True
     first = text[position]
     if first.islower():
-        return False
+        # A lowercase next word goes on the sentence ("e.g. the"), unless it is a code
+        # identifier starting a new one: "... to a float. x is converted first."
+        return (
+            match.group("latin") == "."
+            and _IDENTIFIER.match(text, position, end) is not None
+            and not _abbreviation_continues(_token_before(text, match.start()), "", first)
+        )
     terminators = match.group("latin").rstrip("\"'”’»)]")
     if terminators != ".":
         return True  # ? ! … and "..." end a sentence before a capital
     word_match = _WORD.match(text, position, end)
     next_word = word_match.group() if word_match else ""
     return not _abbreviation_continues(_token_before(text, match.start()), next_word, first)
+
+
+def _is_leading_enumerator(text: str, match: re.Match[str]) -> bool:
+    """Whether the period ends a clause or list number that opens its paragraph."""
+    if match.group("latin") != ".":
+        return False
+    token = _token_before(text, match.start())
+    opening = match.start() - len(token)
+    block_start = text.rfind("\n\n", 0, opening) + 1
+    return _ENUMERATOR.fullmatch(token) is not None and not text[block_start:opening].strip()
 
 
 def _token_before(text: str, period: int) -> str:

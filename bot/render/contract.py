@@ -41,6 +41,7 @@ class SectionJSON(TypedDict):
 class DocumentJSON(TypedDict):
     document: str
     path: str
+    dropped: dict[str, int]  # what the reader left out of quotes, by kind
     sections: list[SectionJSON]
 
 
@@ -71,6 +72,7 @@ def toc_json(manifest: Manifest) -> list[DocumentJSON]:
         {
             "document": doc.title,
             "path": doc.path,
+            "dropped": dict(doc.dropped),
             "sections": [
                 {
                     "title": s.title,

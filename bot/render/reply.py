@@ -65,14 +65,19 @@ def document_label(title: str) -> str:
     return _short(title, MAX_TITLE)
 
 
-def citation(document: str, section: str, paragraph: int | None = None) -> str:
-    """Plain-text citation: document › section · ¶N."""
+def citation(
+    document: str, section: str, paragraph: int | None = None, page: int | None = None
+) -> str:
+    """Plain-text citation: document › section · p. 12 · ¶N (the page for PDFs only)."""
     line = f"{document_label(document)} › {section_label(section)}"
+    if page is not None:
+        line = f"{line} · p. {page}"
     return line if paragraph is None else f"{line} · ¶{paragraph}"
 
 
 def hit_citation(hit: Hit) -> str:
-    return citation(hit.document.title, hit.passage.section_title, hit.passage.paragraph_no)
+    passage = hit.passage
+    return citation(hit.document.title, passage.section_title, passage.paragraph_no, passage.page)
 
 
 def _highlighted(text: str, span: tuple[int, int] | None) -> str:
@@ -188,12 +193,9 @@ def paragraph_reply(
 ) -> Reply:
     """A whole paragraph with the quoted window in bold, and buttons to its neighbours."""
     paragraph = hit.paragraph
-    cite_line = escape(citation(hit.document.title, paragraph.section_title, paragraph.number))
-    budget = (
-        MAX_MESSAGE
-        - utf16_len(citation(hit.document.title, paragraph.section_title, paragraph.number))
-        - 2
-    )
+    cited = citation(hit.document.title, paragraph.section_title, paragraph.number, paragraph.page)
+    cite_line = escape(cited)
+    budget = MAX_MESSAGE - utf16_len(cited) - 2
     text = paragraph.text
     quote_begin = paragraph.sentences[hit.passage.first_sentence][0]
     quote_end = paragraph.sentences[hit.passage.last_sentence][1]

@@ -92,6 +92,7 @@ def build_summary(report: BuildReport) -> str:
     else:
         lines = [f"Index is up to date: {report.documents} documents, {report.passages} passages."]
     lines += [skipped_line(p.path, p.reason) for p in report.problems]
+    lines += [printable(line) for line in report.dropped_lines()]
     return "\n".join(lines)
 
 
