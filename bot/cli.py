@@ -153,6 +153,7 @@ def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
         "TELEGRAM_BOT_TOKEN is not set: starting the terminal chat instead of the bot.",
         file=sys.stderr,
     )
+    logging.getLogger().setLevel(logging.WARNING)  # library INFO lines (FAISS) stay out of the chat
     return cmd_chat(args, settings)
 
 
@@ -277,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_options(evaluate)
     evaluate.set_defaults(func=cmd_eval)
     _add_bench_parser(sub, common)
+    from bot.web.command import add_web_parser
+
+    add_web_parser(sub, common, _open)
     return parser
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from bot.errors import ConfigError
 
@@ -31,6 +32,17 @@ class Settings:
     user_rate_window: float = 60.0
     # Read documents behind links that lead outside the corpus folder (off: see corpus/files.py).
     follow_links: bool = False
+    # The web reader (bot/web/): where the public sees it (links in Telegram), whether it is
+    # on, and where `footnote web` / polling mode serve it.
+    public_url: str | None = None
+    web_reader: bool = True
+    web_listen: str = "127.0.0.1"
+    web_port: int | None = None
+
+    @property
+    def reader_url(self) -> str | None:
+        """The public root of the reader that links may point to, or None (no links)."""
+        return self.public_url if self.web_reader else None
 
     def require_token(self) -> str:
         if not self.telegram_token:
@@ -113,6 +125,39 @@ def _secret(env: Mapping[str, str], key: str) -> str | None:
     return value
 
 
+def _public_url(raw: str) -> str | None:
+    """FOOTNOTE_PUBLIC_URL: an http(s) origin the reader is served at, without a path (its
+    pages link to /p/..., /d/... from the root)."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    parsed = urlsplit(raw)
+    try:
+        parsed.port  # noqa: B018 -- raises on a port that is no number
+    except ValueError:
+        parsed = urlsplit("")
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError(
+            f"FOOTNOTE_PUBLIC_URL must be an http(s) URL such as https://footnote.example.org, "
+            f"got {raw!r}"
+        )
+    if parsed.path not in ("", "/") or parsed.query or parsed.fragment or parsed.username:
+        raise ConfigError(
+            "FOOTNOTE_PUBLIC_URL must be the reader's root (scheme and host, no path, query "
+            f"or credentials), got {raw!r}"
+        )
+    return f"{parsed.scheme}://{parsed.netloc}"
+
+
+def _port(env: Mapping[str, str], key: str) -> int | None:
+    if not env.get(key):
+        return None
+    port = _number(env, key, 0, int)
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"{key} must be a port number (0-65535), got {port}")
+    return port
+
+
 def _admin_ids(raw: str) -> frozenset[int]:
     ids: set[int] = set()
     for part in re.split(r"[,\s]+", raw.strip()):
@@ -146,4 +191,8 @@ def load_settings(
         user_rate_limit=_number(env, "FOOTNOTE_RATE_LIMIT", 20, int),
         user_rate_window=_number(env, "FOOTNOTE_RATE_WINDOW", 60.0, float),
         follow_links=_flag(env, "FOOTNOTE_FOLLOW_LINKS"),
+        public_url=_public_url(env.get("FOOTNOTE_PUBLIC_URL", "")),
+        web_reader=not env.get("FOOTNOTE_WEB_READER") or _flag(env, "FOOTNOTE_WEB_READER"),
+        web_listen=env.get("FOOTNOTE_WEB_LISTEN") or "127.0.0.1",
+        web_port=_port(env, "FOOTNOTE_WEB_PORT"),
     )

@@ -10,38 +10,14 @@ for a press) and goes no further.  What counts is bot/telegram/questions.costs_w
 
 from __future__ import annotations
 
-import time
-from collections import deque
-
 from telegram import Bot, Update
 
+from bot.ratelimit import RateLimiter
 from bot.telegram.questions import costs_work
 
+__all__ = ["RATE_LIMITED", "RateLimiter", "over_limit"]
+
 RATE_LIMITED = "You're asking faster than I can quote. Give me a few seconds, then ask again."
-
-
-class RateLimiter:
-    """At most `limit` events per `window` seconds per key (sliding window, in memory)."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit = limit
-        self.window = window
-        self._events: dict[int, deque[float]] = {}
-
-    def allow(self, key: int, now: float | None = None) -> bool:
-        if self.limit <= 0:
-            return True
-        now = time.monotonic() if now is None else now
-        events = self._events.setdefault(key, deque())
-        while events and now - events[0] >= self.window:
-            events.popleft()
-        if len(events) >= self.limit:
-            return False
-        events.append(now)
-        if len(self._events) > 10_000:  # forget idle users so memory stays bounded
-            for idle in [k for k, v in self._events.items() if not v or now - v[-1] >= self.window]:
-                del self._events[idle]
-        return True
 
 
 def over_limit(update: Update, bot: Bot, limiter: RateLimiter) -> bool:

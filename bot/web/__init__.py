@@ -1,0 +1,1 @@
+"""The web reader: the library, documents and passages in place, search, the JSON API."""
