@@ -305,13 +305,15 @@ async def test_unknown_commands_are_ignored(
 # -- what is not a question ---------------------------------------------------------------
 
 
-async def test_edited_messages_are_not_answered_again(
+async def test_edited_questions_are_not_answered_twice(
     fake_botapi: FakeBotApi, app: App, caplog: pytest.LogCaptureFixture
 ) -> None:
     update = fake_botapi.private_message(USER, QUESTION)
-    the_reply(await exchange(fake_botapi, app, update), USER)
+    first = the_reply(await exchange(fake_botapi, app, update), USER)
     edit = fake_botapi.edited_message(USER, update["message"]["message_id"], "dual track")
-    assert await exchange(fake_botapi, app, edit) == []
+    assert await exchange(fake_botapi, app, edit) == []  # the answer is edited instead
+    # (tests/test_telegram_reader.py checks what the edit shows)
+    assert fake_botapi.calls_of("editMessageText")[-1].params["message_id"] == first.message_id
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert_clean(fake_botapi, caplog)
 

@@ -18,6 +18,7 @@ _RESULTS = re.compile(rf"r([0-9]):((?:{_ID}[0-2-]){{1,{MAX_RESULTS}}})")
 _PARAGRAPH = re.compile(rf"p:({_ID})")
 _SECTION_OF = re.compile(rf"s:({_ID})")
 _SECTION = re.compile(r"t:([0-9a-f]{8}):(0|[1-9][0-9]{0,5})")
+_CONTENTS = "c"
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,12 @@ class ShowSection:
     section_no: int
 
 
-Press = ShowResult | ShowParagraph | ShowSectionOf | ShowSection
+@dataclass(frozen=True)
+class ShowContents:
+    """The table of contents (the way back from a section with no text)."""
+
+
+Press = ShowResult | ShowParagraph | ShowSectionOf | ShowSection | ShowContents
 
 
 def doc_key(doc_id: str) -> str:
@@ -90,6 +96,10 @@ def encode_section(doc_id: str, section_no: int) -> str:
     return _checked(f"t:{doc_key(doc_id)}:{section_no}")
 
 
+def encode_contents() -> str:
+    return _CONTENTS
+
+
 def decode(data: str | None) -> Press:
     if not data:
         raise CallbackDataError("empty callback data")
@@ -109,4 +119,6 @@ def decode(data: str | None) -> Press:
         return ShowSectionOf(match.group(1))
     if match := _SECTION.fullmatch(data):
         return ShowSection(match.group(1), int(match.group(2)))
+    if data == _CONTENTS:
+        return ShowContents()
     raise CallbackDataError(f"unknown callback data {data[:70]!r}")

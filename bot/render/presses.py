@@ -5,19 +5,30 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.index.manifest import SectionInfo
-from bot.render.callbacks import Press, ShowParagraph, ShowResult, ShowSectionOf, doc_key
+from bot.render.callbacks import (
+    Press,
+    ShowContents,
+    ShowParagraph,
+    ShowResult,
+    ShowSectionOf,
+    doc_key,
+)
 from bot.render.reply import (
     SECTION_VIEW_PARAGRAPHS,
     Reply,
     hit_reply,
     paragraph_reply,
     section_reply,
+    toc_reply,
 )
 from bot.search.library import Library
 
 
-def render_press(library: Library, press: Press) -> Reply | None:
-    """The message a button press shows, or None when its passage no longer exists."""
+def render_press(library: Library, press: Press, reader_url: str | None = None) -> Reply | None:
+    """The message a button press shows, or None when its passage no longer exists; with
+    `reader_url`, passages link to their place in the web reader."""
+    if isinstance(press, ShowContents):
+        return toc_reply(library.sections())
     if isinstance(press, ShowResult):
         passage_id, highlight = press.results.items[press.position]
         hit = library.passage(passage_id)
@@ -25,7 +36,7 @@ def render_press(library: Library, press: Press) -> Reply | None:
             return None
         span = None if highlight is None else hit.sentence_span(highlight)
         hit = replace(hit, highlight=span)
-        return hit_reply(hit, press.results, press.position)
+        return hit_reply(hit, press.results, press.position, reader_url=reader_url)
     if isinstance(press, ShowParagraph):
         hit = library.passage(press.passage_id)
         if hit is None:
@@ -34,6 +45,7 @@ def render_press(library: Library, press: Press) -> Reply | None:
             hit,
             library.neighbour_id(hit.paragraph, -1),
             library.neighbour_id(hit.paragraph, +1),
+            reader_url,
         )
     if isinstance(press, ShowSectionOf):
         hit = library.passage(press.passage_id)
@@ -58,7 +70,9 @@ def _section_view(library: Library, section: SectionInfo) -> Reply:
     return section_reply(section, paragraphs, ids)
 
 
-def passage_reply(library: Library, passage_id: str) -> Reply | None:
+def passage_reply(
+    library: Library, passage_id: str, reader_url: str | None = None
+) -> Reply | None:
     """A passage opened by id (a deep link): the quote with its buttons."""
     hit = library.passage(passage_id)
-    return None if hit is None else hit_reply(hit)
+    return None if hit is None else hit_reply(hit, reader_url=reader_url)

@@ -13,6 +13,7 @@ from bot.index.sentences import split_sentences
 from bot.render.callbacks import (
     MAX_RESULTS,
     Results,
+    encode_contents,
     encode_paragraph,
     encode_results,
     encode_section,
@@ -37,16 +38,30 @@ SECTION_VIEW_PARAGRAPHS = 60
 CLOSEST_LEAD = "The essay may not answer this directly; the closest passage:"
 
 
+READ_IN_CONTEXT = "📖 Read in context"
+CONTENTS = "☰ Contents"
+
+
 @dataclass(frozen=True)
 class Button:
     text: str
-    callback_data: str
+    callback_data: str = ""
+    # A link instead of a press: a passage's page in the web reader (bot/web/), opened as a
+    # Mini App in private chats (bot/telegram/send.py).
+    url: str = ""
 
 
 @dataclass(frozen=True)
 class Reply:
     html: str
     buttons: tuple[tuple[Button, ...], ...] = ()
+
+
+def reader_button(reader_url: str | None, passage_id: str) -> tuple[Button, ...]:
+    """The "Read in context" link to a passage's page, when the reader has a public URL."""
+    if not reader_url:
+        return ()
+    return (Button(READ_IN_CONTEXT, url=f"{reader_url}/p/{passage_id}"),)
 
 
 def utf16_len(text: str) -> int:
@@ -137,13 +152,16 @@ def never_mentioned(terms: Sequence[str]) -> str:
     return f"The essays never mention {listed}."
 
 
-def answer_reply(answer: Answer, position: int = 0) -> Reply:
-    """The reply to a question or a citation lookup, showing result `position`."""
+def answer_reply(answer: Answer, position: int = 0, reader_url: str | None = None) -> Reply:
+    """The reply to a question or a citation lookup, showing result `position` (with a link
+    to its place in the web reader at `reader_url`, if any)."""
     if answer.found and answer.hits:
         hits = answer.hits[:MAX_RESULTS]
         position = min(max(position, 0), len(hits) - 1)
         results = Results(tuple((h.passage.id, h.highlighted_sentence()) for h in hits))
-        return hit_reply(hits[position], results, position, verdict_lead(answer))
+        return hit_reply(
+            hits[position], results, position, verdict_lead(answer), reader_url=reader_url
+        )
     if answer.reason == "empty-section" and answer.empty_section is not None:
         section = answer.empty_section
         text = (
@@ -151,7 +169,7 @@ def answer_reply(answer: Answer, position: int = 0) -> Reply:
             f"<i>{escape(document_label(section.document_title))}</i>, "
             "but this copy has no text under it, so there is nothing to quote."
         )
-        return Reply(text, _section_buttons(answer.suggestions))
+        return Reply(text, (*_section_buttons(answer.suggestions), _contents_row()))
     if answer.reason == "empty-query":
         return Reply("Ask a question about the essay, or paste a phrase to find where it stands.")
     if answer.reason == "no-match":
@@ -167,7 +185,13 @@ def answer_reply(answer: Answer, position: int = 0) -> Reply:
     return Reply(text, _section_buttons(answer.suggestions))
 
 
-def hit_reply(hit: Hit, results: Results | None = None, position: int = 0, lead: str = "") -> Reply:
+def hit_reply(
+    hit: Hit,
+    results: Results | None = None,
+    position: int = 0,
+    lead: str = "",
+    reader_url: str | None = None,
+) -> Reply:
     total = len(results.items) if results else None
     rows: list[tuple[Button, ...]] = []
     if results and total and total > 1:
@@ -183,6 +207,8 @@ def hit_reply(hit: Hit, results: Results | None = None, position: int = 0, lead:
             Button("§ Section", encode_section_of(hit.passage.id)),
         )
     )
+    if reader_url:
+        rows.append(reader_button(reader_url, hit.passage.id))
     return Reply(format_hit(hit, position if total else None, total, lead), tuple(rows))
 
 
@@ -190,6 +216,7 @@ def paragraph_reply(
     hit: Hit,
     previous_id: str | None,
     next_id: str | None,
+    reader_url: str | None = None,
 ) -> Reply:
     """A whole paragraph with the quoted window in bold, and buttons to its neighbours."""
     paragraph = hit.paragraph
@@ -211,6 +238,8 @@ def paragraph_reply(
     if neighbours:
         rows.append(tuple(neighbours))
     rows.append((Button("§ Section", encode_section_of(hit.passage.id)),))
+    if reader_url:
+        rows.append(reader_button(reader_url, hit.passage.id))
     return Reply(f"<{tag}>{body}</blockquote>\n<i>{cite_line}</i>", tuple(rows))
 
 
@@ -223,7 +252,8 @@ def section_reply(
     title, document = section_label(section.title), document_label(section.document_title)
     header = f"<b>{escape(title)}</b>\n<i>{escape(document)}</i>\n"
     if not paragraphs:
-        return Reply(header + "\nThis section has no text in this copy of the essay.")
+        text = header + "\nThis section has no text in this copy of the essay."
+        return Reply(text, (_contents_row(),))
     lines: list[str] = []
     used = utf16_len(title + document) + 4
     per_paragraph = max(80, (MAX_MESSAGE - used) // len(paragraphs) - 10)
@@ -250,6 +280,10 @@ def _section_buttons(sections: Sequence[SectionInfo]) -> tuple[tuple[Button, ...
         (Button(_short(f"§ {section_label(s.title)}", 60), encode_section(s.doc_id, s.section_no)),)
         for s in sections
     )
+
+
+def _contents_row() -> tuple[Button, ...]:
+    return (Button(CONTENTS, encode_contents()),)
 
 
 def toc_reply(sections: Sequence[SectionInfo]) -> Reply:

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.redaction import redact_secrets
 from bot.search.engine import Engine
 from bot.telegram.buttons import button
+from bot.telegram.edits import edited_question
 from bot.telegram.flood import ResilientRateLimiter
 from bot.telegram.handlers import (
     COMMANDS,
@@ -39,13 +40,14 @@ from bot.telegram.handlers import (
 )
 from bot.telegram.lanes import FairUpdateProcessor
 from bot.telegram.polling import TolerantUpdatesRequest
-from bot.telegram.questions import FRESH, GROUP_TEXT, NOT_TEXT, PRIVATE_TEXT
+from bot.telegram.questions import EDITED_TEXT, FRESH, GROUP_TEXT, NOT_TEXT, PRIVATE_TEXT
 from bot.telegram.reload import reload_command, reload_on_sighup
 from bot.telegram.state import CONTEXT_TYPES, bot_state
 
-# The update kinds the handlers serve; edited messages are not questions, so not asked for.
+# The update kinds the handlers serve; an edited question edits its answer (edits.py).
 ALLOWED_UPDATES = [
     Update.MESSAGE,
+    Update.EDITED_MESSAGE,
     Update.CALLBACK_QUERY,
     Update.INLINE_QUERY,
 ]
@@ -85,7 +87,8 @@ def build_application(
         .post_init(post_init)
     )
     if settings.telegram_base_url:
-        base = settings.telegram_base_url.rstrip("/")
+        # A server root (https://host) or python-telegram-bot's own form (https://host/bot).
+        base = settings.telegram_base_url.rstrip("/").removesuffix("/bot")
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     application = builder.build()
     application.bot_data.attach(engine, settings)
@@ -102,6 +105,7 @@ def build_application(
     application.add_handler(MessageHandler(PRIVATE_TEXT, private_text))
     application.add_handler(MessageHandler(GROUP_TEXT, group_text))
     application.add_handler(MessageHandler(NOT_TEXT, not_text))
+    application.add_handler(MessageHandler(EDITED_TEXT, edited_question))
     application.add_handler(CallbackQueryHandler(button))
     application.add_handler(InlineQueryHandler(inline_query))
     application.add_error_handler(error_handler)

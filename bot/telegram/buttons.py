@@ -14,7 +14,7 @@ from bot.errors import CallbackDataError
 from bot.render.callbacks import decode
 from bot.render.presses import render_press
 from bot.render.reply import Reply, plain_text
-from bot.telegram.send import keyboard
+from bot.telegram.send import is_private, keyboard
 from bot.telegram.state import Context
 
 STALE_BUTTON = "This button has expired. Ask the question again."
@@ -31,19 +31,20 @@ async def button(update: Update, context: Context) -> None:
     except CallbackDataError:
         await query.answer(STALE_BUTTON)
         return
-    reply = render_press(context.bot_data.engine.library, press)
+    state = context.bot_data
+    reply = render_press(state.engine.library, press, state.reader_url)
     if reply is None:
         await query.answer(STALE_BUTTON)
         return
     await query.answer()
     message = query.message
-    markup = keyboard(reply)
+    markup = keyboard(reply, isinstance(message, Message) and is_private(message))
     if isinstance(message, Message) and _same_content(message, reply, markup):
         return  # Telegram refuses an edit that changes nothing
     # A double tap sends two presses carrying the same, older message: the second must not
     # repeat the edit the first one is already making.
     key = (message.chat.id, message.message_id) if message is not None else None
-    shown = context.bot_data.shown
+    shown = state.shown
     if key is not None and shown.get(key) == reply:
         return
     if key is not None:

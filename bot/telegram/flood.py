@@ -3,10 +3,10 @@
 A ``BaseRateLimiter`` (python-telegram-bot's extension point for it, wired in by
 build_application), it sits under every Bot API call except getUpdates.  It keeps Telegram's
 broadcast limits as exact sliding windows (30 messages in any second overall, 20 in any minute
-per group), a request counting from when it leaves until a window after it completed, so that
-no span at the server can hold more, whatever the network delay.  (PTB's AIORateLimiter is a
-leaky bucket that lets a full bucket's burst out on top of the steady rate, i.e. up to twice
-the limit inside one window.)  It retries transient failures:
+per group, 1 in any second per private chat), a request counting from when it leaves until a
+window after it completed, so that no span at the server can hold more, whatever the network
+delay.  (PTB's AIORateLimiter is a leaky bucket that lets a full bucket's burst out on top of
+the steady rate, i.e. up to twice the limit inside one window.)  It retries transient failures:
 
 * 429 Too Many Requests: wait ``retry_after`` (that group only for a group chat, every chat
   otherwise), then send again; Telegram did not process the request.
@@ -51,6 +51,8 @@ logger = logging.getLogger(__name__)
 # Telegram's documented broadcast limits (https://core.telegram.org/bots/faq).
 OVERALL_PER_SECOND = 30
 GROUP_PER_MINUTE = 20
+# "In a single chat, avoid sending more than one message per second": private chats are paced.
+PRIVATE_PER_SECOND = 1
 # Spare time added to each window (clocks and counting at Telegram are not ours).
 WINDOW_MARGIN = 0.05
 # Calls that can be repeated safely even if the first attempt may have been processed.
@@ -159,6 +161,7 @@ class ResilientRateLimiter(BaseRateLimiter[int]):
         overall_per_second: int = OVERALL_PER_SECOND,
         group_per_minute: int = GROUP_PER_MINUTE,
         *,
+        private_per_second: int = PRIVATE_PER_SECOND,
         max_flood_retries: int = 5,
         retry_for: float = 30.0,
         first_backoff: float = 0.5,
@@ -176,6 +179,8 @@ class ResilientRateLimiter(BaseRateLimiter[int]):
         self._overall = SlidingWindow(overall_per_second, 1.0 + margin)
         self._group_limit = group_per_minute
         self._group_period = 60.0 + margin * 20
+        self._private_limit = private_per_second
+        self._private_period = 1.0 + margin
         self._groups: dict[int | str, SlidingWindow] = {}
         self._group_locks: dict[int | str, asyncio.Lock] = {}
         self._overall_lock = asyncio.Lock()
@@ -201,13 +206,18 @@ class ResilientRateLimiter(BaseRateLimiter[int]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         chat_id = data.get("chat_id")
         group = _group_of(chat_id)
+        chat = group if group is not None else _private_of(chat_id)
         flood_retries = rate_limit_args if rate_limit_args is not None else self.max_flood_retries
-        deadline = self._clock() + self.retry_for
+        deadline: float | None = None
         backoff = self.first_backoff
         attempt = 0
         while True:
             attempt += 1
-            slots = await self._take_slot(chat_id is not None, group)
+            slots = await self._take_slot(chat_id is not None, group, chat)
+            if deadline is None:
+                # The retry budget starts when the request first leaves: waiting in a chat's
+                # queue (pacing, flood windows) is not time the API was failing.
+                deadline = self._clock() + self.retry_for
             try:
                 try:
                     return await callback(*args, **kwargs)
@@ -244,20 +254,25 @@ class ResilientRateLimiter(BaseRateLimiter[int]):
         else:
             self._paused_until = max(self._paused_until, until)
 
-    async def _take_slot(self, counted: bool, group: int | str | None) -> list[list[float]]:
-        """Wait for pauses and both windows, then enter the request in each at one instant."""
+    async def _take_slot(
+        self, counted: bool, group: int | str | None, chat: int | str | None = None
+    ) -> list[list[float]]:
+        """Wait for pauses and both windows (overall, and the group's or private chat's),
+        then enter the request in each at one instant."""
         while (wait := self._paused_until - self._clock()) > 0:
             await self._sleep(wait)
         if not counted:
             return []
-        if group is None:
+        if chat is None:
             async with self._overall_lock:
                 await self._wait_window(self._overall)
                 return [self._overall.start(self._clock())]
-        async with self._group_lock(group):
-            while (wait := self._group_paused_until.get(group, 0) - self._clock()) > 0:
+        async with self._group_lock(chat):
+            while group is not None and (
+                wait := self._group_paused_until.get(group, 0) - self._clock()
+            ) > 0:
                 await self._sleep(wait)
-            window = self._group_window(group)
+            window = self._group_window(chat, private=group is None)
             await self._wait_window(window)
             async with self._overall_lock:
                 await self._wait_window(self._overall)
@@ -274,12 +289,17 @@ class ResilientRateLimiter(BaseRateLimiter[int]):
             lock = self._group_locks[group] = asyncio.Lock()
         return lock
 
-    def _group_window(self, group: int | str) -> SlidingWindow:
-        window = self._groups.get(group)
+    def _group_window(self, chat: int | str, private: bool = False) -> SlidingWindow:
+        """The window of a group (or, `private`, of a private chat)."""
+        window = self._groups.get(chat)
         if window is None:
             if len(self._groups) >= 1024:
                 self._forget_quiet_groups()
-            window = self._groups[group] = SlidingWindow(self._group_limit, self._group_period)
+            if private:
+                window = SlidingWindow(self._private_limit, self._private_period)
+            else:
+                window = SlidingWindow(self._group_limit, self._group_period)
+            self._groups[chat] = window
         return window
 
     def _forget_quiet_groups(self) -> None:
@@ -290,6 +310,14 @@ class ResilientRateLimiter(BaseRateLimiter[int]):
             if window.idle and not self._group_locks[key].locked():
                 del self._groups[key], self._group_locks[key]
                 self._group_paused_until.pop(key, None)
+
+
+def _private_of(chat_id: object) -> int | None:
+    """A private chat's id (users have positive ids), else None."""
+    if isinstance(chat_id, str):
+        with contextlib.suppress(ValueError):
+            chat_id = int(chat_id)
+    return chat_id if isinstance(chat_id, int) and chat_id > 0 else None
 
 
 def _group_of(chat_id: object) -> int | str | None:

@@ -17,6 +17,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.render.presses import passage_reply
 from bot.render.reply import Reply, about_reply, answer_reply, toc_reply
+from bot.search.answer import Answer
 from bot.telegram.inline import INLINE_HELP, answer_inline_query
 from bot.telegram.limits import RATE_LIMITED, over_limit
 from bot.telegram.questions import addressed_question
@@ -26,7 +27,7 @@ from bot.telegram.state import Context
 logger = logging.getLogger(__name__)
 
 COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("ask", "<question>", "Ask a question; I quote the passage that answers it"),
+    ("ask", "<question>", "Ask a question (or reply to a message with /ask to check it)"),
     ("cite", "<phrase>", "Find where a phrase stands (or reply to a message with /cite)"),
     ("sections", "", "The table of contents"),
     ("about", "", "The documents I quote from"),
@@ -64,7 +65,15 @@ async def _answer_question(
         answer = await engine.cite_or_ask(text, RESULTS_PER_QUESTION)
     else:
         answer = await engine.ask(text, RESULTS_PER_QUESTION)
-    await send(message, answer_reply(answer))
+    await _reply(message, context, answer)
+
+
+async def _reply(message: Message, context: Context, answer: Answer) -> None:
+    """Send the answer to ``message``, remembered so that editing the question edits it."""
+    state = context.bot_data
+    reply = answer_reply(answer, reader_url=state.reader_url)
+    sent = await send(message, reply)
+    state.remember_answer(message.chat.id, message.message_id, sent.message_id, reply)
 
 
 async def rate_limit(update: Update, context: Context) -> None:
@@ -88,7 +97,8 @@ async def start(update: Update, context: Context) -> None:
         return
     welcome = "<b>Footnote</b> quotes the essay, never paraphrases it.\n\n"
     if context.args:
-        reply = passage_reply(context.bot_data.engine.library, context.args[0])
+        state = context.bot_data
+        reply = passage_reply(state.engine.library, context.args[0], state.reader_url)
         if reply is not None:
             await send(message, reply)
             return
@@ -105,15 +115,22 @@ async def help_command(update: Update, context: Context) -> None:
 
 
 async def ask(update: Update, context: Context) -> None:
-    """Answer /ask <question>."""
+    """Answer /ask <question>; with no question, the message replied to (a member's claim,
+    checked against the essays)."""
     message = update.effective_message
     if message is None:
         return
     question = " ".join(context.args or [])
+    replied = message.reply_to_message
+    if not question and replied is not None:
+        question = replied.text or replied.caption or ""
     if not question:
         await send(
             message,
-            Reply("Usage: /ask &lt;question&gt; — e.g. /ask What is the dual track proposal?"),
+            Reply(
+                "Usage: /ask &lt;question&gt; — e.g. /ask What is the dual track proposal? "
+                "Or reply to a message with /ask to check it against the essays."
+            ),
         )
         return
     await _answer_question(message, context, question)
@@ -129,7 +146,7 @@ async def cite(update: Update, context: Context) -> None:
     replied = message.reply_to_message
     if not phrase and replied is not None and (replied.text or replied.caption):
         answer = await engine.cite_or_ask(replied.text or replied.caption or "")
-        await send(message, answer_reply(answer))
+        await _reply(message, context, answer)
         return
     if not phrase:
         await send(
@@ -140,7 +157,7 @@ async def cite(update: Update, context: Context) -> None:
             ),
         )
         return
-    await send(message, answer_reply(await engine.cite(phrase, RESULTS_PER_QUESTION)))
+    await _reply(message, context, await engine.cite(phrase, RESULTS_PER_QUESTION))
 
 
 async def sections(update: Update, context: Context) -> None:
@@ -190,7 +207,9 @@ async def inline_query(update: Update, context: Context) -> None:
     """Offer quote cards for @bot <question or phrase> (bot/telegram/inline.py)."""
     if update.inline_query is not None:
         state = context.bot_data
-        await answer_inline_query(update.inline_query, state.engine, state.inline)
+        await answer_inline_query(
+            update.inline_query, state.engine, state.inline, state.reader_url
+        )
 
 
 async def error_handler(update: object, context: Context) -> None:

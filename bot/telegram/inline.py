@@ -19,13 +19,16 @@ from telegram import (
 from telegram.constants import ParseMode
 
 from bot.render.reply import (
+    Reply,
     format_hit,
     inline_description,
     inline_refusal,
     inline_title,
+    reader_button,
     verdict_lead,
 )
 from bot.search.engine import Engine
+from bot.telegram.send import keyboard
 
 INLINE_RESULTS = 5
 INLINE_MIN_CHARS = 3
@@ -51,8 +54,14 @@ class InlineDebounce:
         return True
 
 
-async def answer_inline_query(query: InlineQuery, engine: Engine, debounce: InlineDebounce) -> None:
-    """Offer quote cards for @bot <question or phrase>."""
+async def answer_inline_query(
+    query: InlineQuery,
+    engine: Engine,
+    debounce: InlineDebounce,
+    reader_url: str | None = None,
+) -> None:
+    """Offer quote cards for @bot <question or phrase> (each with a "Read in context" link
+    when the web reader has a public URL; a URL, never a Mini App: cards go to any chat)."""
     text = query.query.strip()
     if len(text) < INLINE_MIN_CHARS:
         hint = InlineQueryResultsButton(
@@ -73,6 +82,9 @@ async def answer_inline_query(query: InlineQuery, engine: Engine, debounce: Inli
             input_message_content=InputTextMessageContent(
                 format_hit(hit, lead=verdict_lead(answer)), parse_mode=ParseMode.HTML
             ),
+            reply_markup=keyboard(Reply("", (reader_button(reader_url, hit.passage.id),)))
+            if reader_url
+            else None,
         )
         for position, hit in enumerate(answer.hits if answer.found else ())
     ]

@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 
 from telegram import Bot, Message, MessageEntity, Update
+from telegram.constants import ChatType
 from telegram.ext import filters
 
-FRESH = filters.UpdateType.MESSAGE  # edited messages are not questions
+FRESH = filters.UpdateType.MESSAGE  # an edited question edits its answer (bot/telegram/edits.py)
+EDITED_TEXT = filters.UpdateType.EDITED_MESSAGE & filters.TEXT
 TEXT = FRESH & filters.TEXT & ~filters.COMMAND
 PRIVATE_TEXT = TEXT & filters.ChatType.PRIVATE
 GROUP_TEXT = TEXT & filters.ChatType.GROUPS
@@ -86,9 +88,7 @@ def asks_question(update: Update, bot: Bot) -> bool:
     asked = command(message, bot.username)
     if asked is not None:
         name, args = asked
-        if name == "ask":
-            return bool(args)
-        if name == "cite":
+        if name in ("ask", "cite"):
             replied = message.reply_to_message
             return bool(args) or (replied is not None and bool(replied.text or replied.caption))
         return False
@@ -97,3 +97,28 @@ def asks_question(update: Update, bot: Bot) -> bool:
     if GROUP_TEXT.check_update(update):
         return bool(addressed_question(message, bot))
     return False
+
+
+def question_of(message: Message, bot: Bot) -> tuple[str, str] | None:
+    """What ``message`` asks, as the handlers answer it: ("ask" | "cite" | "cite_or_ask",
+    text), or None when it asks nothing (for an edited message: the edited text)."""
+    text = message.text
+    if not isinstance(text, str) or not text:
+        return None
+    entities = message.entities
+    if entities and entities[0].type == MessageEntity.BOT_COMMAND and entities[0].offset == 0:
+        asked = command(message, bot.username)
+        if asked is None or asked[0] not in ("ask", "cite"):
+            return None
+        name, args = asked
+        if args:
+            return name, " ".join(args)
+        replied = message.reply_to_message
+        quoted = (replied.text or replied.caption) if replied is not None else None
+        if not quoted:
+            return None
+        return ("ask" if name == "ask" else "cite_or_ask"), quoted
+    if message.chat.type == ChatType.PRIVATE:
+        return "cite_or_ask", text
+    question = addressed_question(message, bot)
+    return ("cite_or_ask", question) if question else None

@@ -1,5 +1,9 @@
 """Running the Telegram bot: long polling or a webhook, with SIGHUP reloading the index.
 
+The web reader (bot/web/) runs beside it when it is on (FOOTNOTE_WEB_READER): on the webhook
+server when FOOTNOTE_PUBLIC_URL is set, on FOOTNOTE_WEB_PORT in polling mode; it answers from
+the same engine, so a reload reaches it too.  Where it is, is logged at start-up.
+
 Either way the process stops cleanly on SIGTERM or SIGINT: it stops taking updates, answers
 every update it has already taken, and (polling) confirms them to Telegram, so a restart
 neither loses nor repeats an update.  Transient Bot API failures are retried underneath every
@@ -11,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.error import InvalidToken
 from telegram.ext import Application
@@ -23,7 +27,11 @@ from bot.search.retriever import Retriever, open_retriever
 from bot.telegram.app import ALLOWED_UPDATES, build_application
 from bot.telegram.state import bot_state
 
+if TYPE_CHECKING:
+    from bot.web.server import Reader
+
 logger = logging.getLogger(__name__)
+App = Application[Any, Any, Any, Any, Any, Any]
 
 
 def prepare(
@@ -53,14 +61,62 @@ def prepare(
     return application
 
 
+def _reader(application: App) -> Reader:
+    from bot.web.server import Reader
+
+    state = bot_state(application)
+    return Reader(lambda: state.engine, state.settings)
+
+
+def _reader_beside_polling(application: App, settings: Settings) -> None:
+    """Serve the reader on FOOTNOTE_WEB_PORT for as long as polling runs."""
+    from bot.web.serve import ReaderServer
+
+    assert settings.web_port is not None
+    server = ReaderServer(_reader(application), settings.web_listen, settings.web_port)
+    previous_init, previous_shutdown = application.post_init, application.post_shutdown
+
+    async def post_init(app: App) -> None:
+        if previous_init is not None:
+            await previous_init(app)
+        await server.start()
+        public = f", public at {settings.public_url}/" if settings.public_url else ""
+        logger.info("web reader listening on %s%s", server.url, public)
+
+    async def post_shutdown(app: App) -> None:
+        await server.stop()
+        if previous_shutdown is not None:
+            await previous_shutdown(app)
+
+    application.post_init = post_init
+    application.post_shutdown = post_shutdown
+
+
 def serve(settings: Settings, webhook_url: str | None = None) -> None:
     application = prepare(settings)
     try:
         if webhook_url:
             from bot.telegram.webhook import run_webhook
 
-            asyncio.run(run_webhook(application, settings, webhook_url))
+            mount = None
+            if settings.reader_url:
+                mount = _reader(application).install
+                logger.info(
+                    "web reader at %s/ (served on the webhook server, %s:%d)",
+                    settings.reader_url,
+                    settings.webhook_listen,
+                    settings.webhook_port,
+                )
+            asyncio.run(run_webhook(application, settings, webhook_url, mount))
         else:
+            if settings.web_reader and settings.web_port is not None:
+                _reader_beside_polling(application, settings)
+            elif settings.reader_url:
+                logger.warning(
+                    "answers link to the web reader at %s/, which this process does not serve "
+                    "(set FOOTNOTE_WEB_PORT, or run footnote web)",
+                    settings.reader_url,
+                )
             application.run_polling(allowed_updates=ALLOWED_UPDATES)
     except InvalidToken:
         # PTB's message quotes the token itself; this one goes to the terminal and journal.

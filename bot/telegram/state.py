@@ -20,6 +20,9 @@ from bot.search.engine import Engine
 from bot.telegram.inline import InlineDebounce
 from bot.telegram.limits import RateLimiter
 
+# Question messages whose answer is remembered (so that an edited question edits its answer).
+ANSWER_MEMORY = 4096
+
 
 class BotState:
     """The engine and settings, and what handlers remember between updates."""
@@ -31,6 +34,9 @@ class BotState:
         self.inline = InlineDebounce()
         # Per message, the reply its buttons last showed: a double tap must not edit twice.
         self.shown: dict[tuple[int, int], Reply] = {}
+        # Per question message (chat, message id), the id of the message that answered it and
+        # a hash of the reply it got: the most recent ANSWER_MEMORY of them (remember_answer).
+        self.answers: dict[tuple[int, int], tuple[int, int]] = {}
         self.reload_lock = asyncio.Lock()  # one index rebuild at a time (/reload, SIGHUP)
         self.reload_on_sighup = False  # `footnote run` sets it; post_init installs the handler
 
@@ -39,6 +45,20 @@ class BotState:
         self._engine = engine
         self._settings = settings
         self.limiter = RateLimiter(settings.user_rate_limit, settings.user_rate_window)
+
+    def remember_answer(
+        self, chat_id: int, question_id: int, answer_id: int, reply: Reply | None = None
+    ) -> None:
+        key = (chat_id, question_id)
+        self.answers.pop(key, None)
+        self.answers[key] = (answer_id, hash(reply))
+        while len(self.answers) > ANSWER_MEMORY:
+            del self.answers[next(iter(self.answers))]
+
+    @property
+    def reader_url(self) -> str | None:
+        """The web reader's public root, when links to it go with answers."""
+        return self.settings.reader_url if self._settings is not None else None
 
     @property
     def attached(self) -> bool:

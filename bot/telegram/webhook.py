@@ -11,6 +11,8 @@ deployment behind a load balancer needs a health endpoint.  So Footnote serves:
   Telegram keeps them and delivers them again to this or another replica.
 * ``GET /healthz``: 200 with the index in service (documents, passages, model, build time)
   and the uptime, or 503 while starting or stopping.
+* With ``FOOTNOTE_PUBLIC_URL`` set, the web reader's pages (bot/web/server.py), installed
+  beside these two routes by ``mount``; the webhook route and its secret check stay as they are.
 
 Stopping (SIGTERM/SIGINT) closes the listener first, then lets the application handle every
 update it has accepted, so a restart loses nothing.  The webhook itself stays set: Telegram
@@ -26,6 +28,7 @@ import json
 import logging
 import signal
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -88,6 +91,7 @@ class WebhookServer:
         path: str = "/telegram",
         listen: str = "127.0.0.1",
         port: int = 8443,
+        mount: Callable[[web.Application], None] | None = None,
     ) -> None:
         if not secret:
             raise ConfigError("webhook mode needs a secret token (FOOTNOTE_WEBHOOK_SECRET)")
@@ -103,11 +107,14 @@ class WebhookServer:
         self._accepting = False
         self.received = 0
         self.refused = 0
+        self._mount = mount
 
     def web_app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_UPDATE_BYTES)
         app.router.add_post(self.path, self._receive)
         app.router.add_get(HEALTH_PATH, self._health)
+        if self._mount is not None:
+            self._mount(app)
         return app
 
     async def start(self) -> None:
@@ -172,8 +179,14 @@ class WebhookServer:
         return web.json_response(body, status=status)
 
 
-async def run_webhook(application: App, settings: Settings, webhook_url: str) -> None:
-    """Run the bot on a webhook until SIGTERM or SIGINT, then stop without losing updates."""
+async def run_webhook(
+    application: App,
+    settings: Settings,
+    webhook_url: str,
+    mount: Callable[[web.Application], None] | None = None,
+) -> None:
+    """Run the bot on a webhook until SIGTERM or SIGINT, then stop without losing updates;
+    ``mount`` adds routes (the web reader) to the same server."""
     if not settings.webhook_secret:
         raise ConfigError("webhook mode needs a secret token (FOOTNOTE_WEBHOOK_SECRET)")
     server = WebhookServer(
@@ -182,6 +195,7 @@ async def run_webhook(application: App, settings: Settings, webhook_url: str) ->
         path=urlparse(webhook_url).path or "/",
         listen=settings.webhook_listen,
         port=settings.webhook_port,
+        mount=mount,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

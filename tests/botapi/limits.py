@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from .telegram_html import (
     CAPTION_LIMIT,
@@ -130,8 +131,11 @@ def check_text(
     return parsed
 
 
-def check_reply_markup(markup: Mapping[str, Any] | None) -> None:
-    """Button text, exactly one action per inline button, callback_data 1-64 bytes."""
+def check_reply_markup(
+    markup: Mapping[str, Any] | None, chat_type: str | None = None, inline: bool = False
+) -> None:
+    """Button text, exactly one action per inline button, callback_data 1-64 bytes, URLs
+    http(s) or tg, web_app buttons (HTTPS) only in private chats, never in inline results."""
     if not markup:
         return
     rows = markup.get("inline_keyboard")
@@ -146,12 +150,19 @@ def check_reply_markup(markup: Mapping[str, Any] | None) -> None:
     for row in rows:
         for button in row:
             count += 1
-            _check_inline_button(button)
+            _check_inline_button(button, chat_type, inline)
     if count > INLINE_KEYBOARD_MAX_BUTTONS:
         raise bad_request(f"REPLY_MARKUP_TOO_LONG ({count} buttons)")
 
 
-def _check_inline_button(button: Mapping[str, Any]) -> None:
+def _valid_button_url(url: str) -> bool:
+    parsed = urlsplit(url)
+    return parsed.scheme in ("http", "https", "tg") and bool(parsed.netloc or parsed.path)
+
+
+def _check_inline_button(
+    button: Mapping[str, Any], chat_type: str | None = None, inline: bool = False
+) -> None:
     if not button.get("text"):
         raise bad_request("can't parse inline keyboard button: Text must be non-empty")
     actions = [name for name in BUTTON_ACTIONS if name in button]
@@ -160,6 +171,16 @@ def _check_inline_button(button: Mapping[str, Any]) -> None:
             "can't parse inline keyboard button: exactly one of the optional fields must be "
             f"used, got {actions or 'none'} (text-only buttons are unallowed)"
         )
+    url = button.get("url")
+    if url is not None and not _valid_button_url(str(url)):
+        raise bad_request(f"BUTTON_URL_INVALID ({url!r})")
+    web_app = button.get("web_app")
+    if web_app is not None:
+        if inline or (chat_type is not None and chat_type != "private"):
+            raise bad_request("BUTTON_TYPE_INVALID (web_app buttons only work in private chats)")
+        web_url = str(web_app.get("url", "")) if isinstance(web_app, Mapping) else ""
+        if not web_url.startswith("https://") or not _valid_button_url(web_url):
+            raise bad_request(f"BUTTON_URL_INVALID (a Web App URL must be HTTPS: {web_url!r})")
     data = button.get("callback_data")
     if data is not None:
         size = len(str(data).encode("utf-8"))
@@ -234,4 +255,4 @@ def check_inline_results(
                 entities=result.get("caption_entities"),
                 caption=True,
             )
-        check_reply_markup(result.get("reply_markup"))
+        check_reply_markup(result.get("reply_markup"), inline=True)

@@ -573,7 +573,7 @@ class FakeBotApi(UpdateBuilders):
             params["text"], params.get("parse_mode"), entities=params.get("entities")
         )
         markup = params.get("reply_markup")
-        check_reply_markup(markup)
+        check_reply_markup(markup, chat["type"])
         reply_to = self._reply_target(chat["id"], params.get("reply_parameters"))
         self._count_flood(chat)
         message: dict[str, Any] = {
@@ -625,6 +625,7 @@ class FakeBotApi(UpdateBuilders):
         if "inline_message_id" in params:
             return True
         message = self._bot_message(params, "edit")
+        check_reply_markup(markup, message["chat"]["type"])
         if "text" not in message:
             raise bad_request("there is no text in the message to edit")
         same_text = message["text"] == parsed.text
@@ -643,6 +644,7 @@ class FakeBotApi(UpdateBuilders):
         if "inline_message_id" in params:
             return True
         message = self._bot_message(params, "edit")
+        check_reply_markup(markup, message["chat"]["type"])
         if message.get("reply_markup") == markup:
             raise bad_request(NOT_MODIFIED)
         return self._store_edit(message, markup)
