@@ -17,12 +17,13 @@ STAGES = {
     "render": 4,
     "telegram": 5,
     "chat": 5,
+    "web": 5,
     "evals": 6,  # tools that drive the whole flow
     "bench": 6,
     "cli": 7,  # the entry point: commands for every front end and tool
     "__main__": 7,
 }
-SHARED = {"errors", "text", "config", "redaction", "__init__"}
+SHARED = {"errors", "text", "config", "redaction", "ratelimit", "__init__"}
 MAX_LINES = 400
 
 

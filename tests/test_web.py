@@ -343,3 +343,16 @@ def test_footnote_web_serves_until_stopped_and_can_be_turned_off(essay: Essay) -
     _, err = off.communicate(timeout=60)
     assert off.returncode == 1
     assert "the web reader is turned off (FOOTNOTE_WEB_READER=0)" in err
+
+
+def test_the_answer_page_says_the_verdict(essay: Essay) -> None:
+    from bot.search.answer import Answer
+    from bot.web.pages import answer_page
+
+    hits = essay.retriever.ask(QUESTION, 2).hits
+    closest = Answer(QUESTION, True, hits, verdict="closest", missing_terms=("Japan",))
+    page = answer_page(closest, "ask")
+    assert "No passage answers this exactly; these come closest." in page
+    assert "The essays never mention Japan." in page
+    absent = answer_page(Answer("Who is Lee?", False, missing_terms=("Lee",)), "ask")
+    assert "isn&#x27;t in the essays" in absent and "never mention Lee" in absent

@@ -276,5 +276,8 @@ def test_dark_mode_and_telegram_colours(browser: Any, reader: ReaderThread, essa
         lambda d: d.execute_script("return getComputedStyle(document.body).backgroundColor")
         == "rgb(32, 48, 64)",
     )
+    # Without a secondary colour, panels take the background: light text stays readable.
+    panel = "return getComputedStyle(document.querySelector('p.para.here')).backgroundColor"
+    assert browser.execute_script(panel) == "rgb(32, 48, 64)"
     _shot(browser, "passage-telegram-theme")
     _no_csp_violations(browser)

@@ -117,6 +117,8 @@ def serve(settings: Settings, webhook_url: str | None = None) -> None:
                     "(set FOOTNOTE_WEB_PORT, or run footnote web)",
                     settings.reader_url,
                 )
+            elif settings.web_reader:
+                logger.info("web reader not served: set FOOTNOTE_WEB_PORT, or run footnote web")
             application.run_polling(allowed_updates=ALLOWED_UPDATES)
     except InvalidToken:
         # PTB's message quotes the token itself; this one goes to the terminal and journal.

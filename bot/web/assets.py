@@ -112,12 +112,18 @@ JS = """\
       var theme = JSON.parse(raw);
       var names = {bg_color: "--bg", text_color: "--fg", hint_color: "--muted",
         link_color: "--link", secondary_bg_color: "--panel", button_color: "--accent"};
+      var colour = function (value) {
+        return typeof value === "string" && /^#[0-9a-fA-F]{6}$/.test(value) ? value : null;
+      };
+      // Panels fall back to the background, so text in them stays readable on any theme;
+      // the highlight keeps its yellow with dark text.
+      theme.secondary_bg_color = colour(theme.secondary_bg_color) || theme.bg_color;
       Object.keys(names).forEach(function (key) {
-        var value = theme[key];
-        if (typeof value === "string" && /^#[0-9a-fA-F]{6}$/.test(value)) {
-          root.style.setProperty(names[key], value);
-        }
+        var value = colour(theme[key]);
+        if (value) { root.style.setProperty(names[key], value); }
       });
+      root.style.setProperty("--mark", "#ffe680");
+      root.style.setProperty("--mark-fg", "#1d1d1b");
       root.classList.add("telegram");
     }
   } catch (e) { /* not inside Telegram, or a malformed fragment: the page's own colours */ }

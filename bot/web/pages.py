@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from bot.index.manifest import DocumentInfo, SectionInfo
 from bot.index.passages import ParagraphRecord
-from bot.render.reply import citation, hit_citation
+from bot.render.reply import citation, hit_citation, never_mentioned
 from bot.search.answer import Answer, Hit
 from bot.search.library import Library
 from bot.web.layout import (
@@ -163,28 +163,23 @@ def _quote_html(hit: Hit) -> str:
 
 
 def verdict_line(answer: Answer) -> str:
-    """What the answer amounts to, in one sentence (the search stage's verdict when it gives
-    one, otherwise from `found` and the reason)."""
-    verdict = getattr(answer, "verdict", None)
-    if isinstance(verdict, str) and verdict in VERDICTS:
-        line = VERDICTS[verdict]
-    elif answer.found:
-        line = VERDICTS["answer"]
-    elif answer.reason == "empty-query":
-        line = "Ask a question about the essays, or paste a phrase to find where it stands."
-    elif answer.reason == "no-match":
-        line = f"I can't find “{answer.query}” in the essays. Check the wording, or ask it."
-    elif answer.reason == "empty-section" and answer.empty_section is not None:
+    """What the answer amounts to, in one sentence: the search stage's verdict (answer /
+    closest / absent), or why there is nothing to look for, and the words of the question
+    that no essay uses."""
+    if answer.reason == "empty-query":
+        return "Ask a question about the essays, or paste a phrase to find where it stands."
+    if answer.reason == "no-match":
+        return f"I can't find “{answer.query}” in the essays. Check the wording, or ask it."
+    if answer.reason == "empty-section" and answer.empty_section is not None:
         section = answer.empty_section
         line = (
             f"“{section_name(section)}” is a section of “{section.document_title}”, but this "
             "copy has no text under it, so there is nothing to quote."
         )
     else:
-        line = VERDICTS["absent"]
-    missing = getattr(answer, "missing_terms", None)
-    if isinstance(missing, list | tuple) and missing:
-        line += " Not in the essays: " + ", ".join(str(term) for term in missing) + "."
+        line = VERDICTS.get(answer.verdict, VERDICTS["answer" if answer.found else "absent"])
+    if answer.missing_terms:
+        line += " " + never_mentioned(answer.missing_terms)
     return line
 
 
