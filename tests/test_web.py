@@ -152,10 +152,10 @@ async def test_the_answer_page_links_each_quote_to_its_place(
     assert "<h1>Where it stands" in cite and 'href="/p/' in cite
 
 
-def _cli_json(essay: Essay, *args: str) -> list[dict[str, Any]]:
+def _cli_json(essay: Essay, *args: str, model: str = "fake:hashing") -> list[dict[str, Any]]:
     env = {
         **os.environ,
-        "FOOTNOTE_MODEL": "fake:hashing",
+        "FOOTNOTE_MODEL": model,
         "PYTHONPATH": str(REPO),
         "HF_HUB_OFFLINE": "1",
     }
@@ -356,3 +356,25 @@ def test_the_answer_page_says_the_verdict(essay: Essay) -> None:
     assert "The essays never mention Japan." in page
     absent = answer_page(Answer("Who is Lee?", False, missing_terms=("Lee",)), "ask")
     assert "isn&#x27;t in the essays" in absent and "never mention Lee" in absent
+
+
+@pytest.mark.model
+async def test_api_ask_is_footnote_ask_json_with_the_bundled_model(tmp_path: Path) -> None:
+    """The same, with the real model (the CLI embeds its questions in one batch, the reader
+    one at a time: the figures must agree all the same)."""
+    from bot.config import DEFAULT_MODEL
+    from tests.helpers.essay import copy_essay
+
+    corpus = copy_essay(tmp_path / "corpus")
+    retriever, _ = open_retriever(corpus, tmp_path / "index", DEFAULT_MODEL)
+    essay = Essay(tmp_path, retriever)
+    data = json.loads(EVAL_SET.read_text(encoding="utf-8"))
+    questions = [item["q"] for item in data["questions"]] + list(data["off_topic"])
+    expected = _cli_json(essay, "ask", *questions, model=DEFAULT_MODEL)
+    client = await _client(retriever, user_rate_limit=0)
+    try:
+        for question, printed in zip(questions, expected, strict=True):
+            response = await client.get("/api/ask", params={"q": question})
+            assert await response.json() == printed, question
+    finally:
+        await client.close()
