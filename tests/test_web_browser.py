@@ -265,8 +265,15 @@ def test_dark_mode_and_telegram_colours(browser: Any, reader: ReaderThread, essa
         script = "return getComputedStyle(document.body).backgroundColor"
         assert browser.execute_script(script) == "rgb(22, 23, 26)"
         _shot(browser, "passage-dark")
+        # Printed: no header, search or navigation, only the text.
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        header = browser.find_element("css selector", "header.site")
+        assert not header.is_displayed()
+        assert not browser.find_element("css selector", "nav.passage").is_displayed()
+        assert browser.find_element("css selector", "mark#quote").is_displayed()
+        _shot(browser, "passage-print")
     finally:
-        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "", "features": []})
     # Inside Telegram, the Mini App's theme arrives in the fragment (a fresh load: from /).
     browser.get(f"{reader.url}/")
     theme = quote('{"bg_color":"#203040","text_color":"#fafafa","link_color":"#ffcc00"}')

@@ -204,7 +204,9 @@ class Reader:
         try:
             return await handler(request)
         except web.HTTPException as exc:
-            if exc.status < 400:
+            # Only the reader's own (GET) requests: anything else on a shared server -- the
+            # webhook's POSTs -- keeps the answer its own handler or aiohttp gives.
+            if exc.status < 400 or request.method not in ("GET", "HEAD"):
                 raise
             if request.path.startswith("/api/"):
                 return _api_error(exc.status, exc.reason.lower())
