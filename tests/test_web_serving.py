@@ -110,3 +110,33 @@ async def test_a_busy_port_is_a_config_error(essay: Essay) -> None:
             await second.start()
     finally:
         await first.stop()
+
+
+def test_footnote_bench_web_measures_the_reader(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers.essay import REPO, copy_essay
+
+    copy_essay(tmp_path / "corpus")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "bot", "bench", "--model", "fake:hashing", "--rounds", "1"),
+            *("--burst", "0", "--keystroke-ms", "", "--web", "--json"),
+            *("--corpus", str(tmp_path / "corpus"), "--index", str(tmp_path / "index")),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+    )
+    web = json.loads(result.stdout)["web"]
+    assert web["words"] >= 10_000
+    assert web["get_passage_page"]["n"] == 200 and web["get_passage_page"]["p95_ms"] > 0
+    assert web["api_ask"]["n"] == web["cli_answer_path"]["n"] > 0
+    assert set(web["ratio"]) == {"p50", "p95"}

@@ -42,6 +42,7 @@ class BenchOptions:
     scale_queries: int = 200
     costs: bool = False
     costs_scale: float = 1.0
+    web: bool = False
     torch_threads: int | None = None
     json: bool = False
     out: Path | None = None
@@ -107,6 +108,11 @@ def add_bench_arguments(bench: argparse.ArgumentParser) -> None:
         help="scale the --costs sizes (default 1; 0.01 = a 50 KB paragraph, 10k paragraphs)",
     )
     bench.add_argument(
+        "--web",
+        action="store_true",
+        help="the web reader: /p/<id> on a 10k-word essay, /api/ask beside the CLI's answer path",
+    )
+    bench.add_argument(
         "--torch-threads", type=int, metavar="N", help="torch intra-op threads (default: torch's)"
     )
 
@@ -152,6 +158,7 @@ def options_from_args(
         scale_queries=max(10, args.scale_queries),
         costs=args.costs,
         costs_scale=args.costs_scale,
+        web=getattr(args, "web", False),
         torch_threads=args.torch_threads,
         json=args.json,
         out=Path(args.out) if args.out else None,

@@ -13,6 +13,7 @@ from bot.bench.latency import format_latency
 from bot.bench.scale import format_scale
 from bot.bench.startup import format_startup
 from bot.bench.stats import format_machine, ratio, table
+from bot.bench.web import format_web
 
 
 def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -40,6 +41,13 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             if run["engine"] == "batched" and run["chats"] == 20:
                 value = ratio(run["latency"]["p95_ms"], floor)
                 add("e2e p95, 20 chats at once / floor p50", "<= 3", value, value <= 3)
+    web = results.get("web")
+    if web:
+        value = web["get_passage_page"]["p95_ms"]
+        add(f"GET /p/<id> p95, {web['words']}-word essay (ms)", "<= 50", value, value <= 50)
+        if not fake:
+            value = web["ratio"]["p50"]
+            add("/api/ask p50 / CLI answer path p50", "<= 1.2", value, value <= 1.2)
     startup = results.get("startup")
     if startup:
         for name in ("footnote --help", "footnote sections", "footnote cite"):
@@ -84,6 +92,8 @@ def format_summary(results: dict[str, Any]) -> str:
         out.append(format_scale(results["scale"]))
     if results.get("costs"):
         out.append(format_costs(results["costs"]))
+    if results.get("web"):
+        out.append(format_web(results["web"]))
     targets = results.get("targets")
     if targets is not None:
         out.append("\nTargets:")

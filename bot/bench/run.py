@@ -10,6 +10,8 @@ Sections (docs/performance.md has the figures and the command behind each table)
 * scale (--scale N,..., scale.py) -- synthetic corpora and vectors, in child processes.
 * costs (--costs, costs.py) -- bounded costs: a huge paragraph indexed and cited, a huge
   section shown.
+* web (--web, web.py) -- the web reader: /p/<id> on a 10k-word essay, /api/ask beside the
+  CLI's answer path.
 
 Everything heavy is imported lazily: `footnote --help` must not pay for this package.
 """
@@ -75,6 +77,12 @@ def run_bench(options: BenchOptions, default_model: str, log: TextIO) -> dict[st
 
             results["config"]["torch_threads"] = torch.get_num_threads()
         results.update(asyncio.run(_in_process_sections(options, retriever, questions, log)))
+        if options.web:
+            from bot.bench.web import bench_web
+
+            results["web"] = asyncio.run(
+                bench_web(retriever, questions, options.rounds, options.corpus_dir, log)
+            )
         if options.startup:
             from bot.bench.startup import bench_startup
 
