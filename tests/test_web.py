@@ -150,6 +150,7 @@ async def test_the_answer_page_links_each_quote_to_its_place(
     assert "<h1>Search the essays</h1>" in form
     cite = await _text(client, "/cite?q=nobody+knows+how+to")
     assert "<h1>Where it stands" in cite and 'href="/p/' in cite
+    assert "Found: the phrase stands here." in cite
 
 
 def _cli_json(essay: Essay, *args: str, model: str = "fake:hashing") -> list[dict[str, Any]]:

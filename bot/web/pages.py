@@ -162,7 +162,7 @@ def _quote_html(hit: Hit) -> str:
     return f"{esc(quote[:begin])}<strong>{esc(quote[begin:end])}</strong>{esc(quote[end:])}"
 
 
-def verdict_line(answer: Answer) -> str:
+def verdict_line(answer: Answer, mode: str = "ask") -> str:
     """What the answer amounts to, in one sentence: the search stage's verdict (answer /
     closest / absent), or why there is nothing to look for, and the words of the question
     that no essay uses."""
@@ -176,6 +176,8 @@ def verdict_line(answer: Answer) -> str:
             f"“{section_name(section)}” is a section of “{section.document_title}”, but this "
             "copy has no text under it, so there is nothing to quote."
         )
+    elif mode == "cite" and answer.verdict == "answer":
+        line = "Found: the phrase stands here."
     else:
         line = VERDICTS.get(answer.verdict, VERDICTS["answer" if answer.found else "absent"])
     if answer.missing_terms:
@@ -197,7 +199,7 @@ def answer_page(answer: Answer, mode: str) -> str:
     linking to its passage in place."""
     asked = "Where it stands" if mode == "cite" else "Answers"
     title = f"{asked}: “{answer.query}”" if answer.query else asked
-    parts = [f"<h1>{esc(title)}</h1>", f'<p class="verdict">{esc(verdict_line(answer))}</p>']
+    parts = [f"<h1>{esc(title)}</h1>", f'<p class="verdict">{esc(verdict_line(answer, mode))}</p>']
     if answer.hits:
         if not answer.found:
             parts.append('<p class="note">The nearest passages:</p>')
