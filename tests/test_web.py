@@ -379,3 +379,29 @@ async def test_api_ask_is_footnote_ask_json_with_the_bundled_model(tmp_path: Pat
             assert await response.json() == printed, question
     finally:
         await client.close()
+
+
+async def test_real_documents_open_in_the_reader(tmp_path: Path) -> None:
+    """Web pages, READMEs, licences and a PDF (tests/data/real): every document and one passage
+    of each open, and PDF paragraphs carry their page."""
+    import shutil
+
+    shutil.copytree(REPO / "tests" / "data" / "real", tmp_path / "corpus")
+    (tmp_path / "corpus" / "README.md").unlink()
+    retriever, _ = open_retriever(tmp_path / "corpus", tmp_path / "index", "fake:hashing")
+    library = retriever.library
+    client = await _client(retriever, user_rate_limit=0)
+    try:
+        library_page = await _text(client, "/")
+        pdf_pages = 0
+        for document in library.documents:
+            assert f'href="/d/{document.doc_id}"' in library_page
+            page = await _text(client, f"/d/{document.doc_id}")
+            first = next(p for s in document.sections for p in library.section_paragraphs(s))
+            passage = await _text(client, f"/p/{library.paragraph_id(first)}")
+            assert '<mark id="quote"' in passage
+            if document.path.endswith(".pdf"):
+                pdf_pages += page.count(" · p. ")
+        assert len(library.documents) >= 12 and pdf_pages > 0
+    finally:
+        await client.close()

@@ -84,9 +84,10 @@ def library_page(library: Library) -> str:
 
 
 def _paragraph(paragraph: ParagraphRecord, paragraph_id: str, here: Hit | None) -> str:
+    page = f" · p. {paragraph.page}" if paragraph.page is not None else ""  # PDFs
     number = (
         f'<a class="num" href="{passage_href(paragraph_id)}" '
-        f'title="Link to paragraph {paragraph.number}">¶{paragraph.number}</a>'
+        f'title="Link to paragraph {paragraph.number}">¶{paragraph.number}{page}</a>'
     )
     text = paragraph.text
     if here is None:
