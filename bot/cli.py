@@ -137,7 +137,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.chat import chat_loop
+    from bot.index.threads import limit_threads
 
+    limit_threads(settings.serving_threads)  # a serving process, like the bot
     retriever, _ = _open(settings)
     return chat_loop(retriever, sys.stdin, sys.stdout)
 

@@ -43,6 +43,8 @@ class Settings:
     def reader_url(self) -> str | None:
         """The public root of the reader that links may point to, or None (no links)."""
         return self.public_url if self.web_reader else None
+    # Threads for torch and FAISS while serving (bot/index/threads.py; 0 = every core).
+    serving_threads: int = 1
 
     def require_token(self) -> str:
         if not self.telegram_token:
@@ -195,4 +197,12 @@ def load_settings(
         web_reader=not env.get("FOOTNOTE_WEB_READER") or _flag(env, "FOOTNOTE_WEB_READER"),
         web_listen=env.get("FOOTNOTE_WEB_LISTEN") or "127.0.0.1",
         web_port=_port(env, "FOOTNOTE_WEB_PORT"),
+        serving_threads=_threads(env, "FOOTNOTE_TORCH_THREADS", 1),
     )
+
+
+def _threads(env: Mapping[str, str], key: str, default: int) -> int:
+    threads = _number(env, key, default, int)
+    if threads < 0:
+        raise ConfigError(f"{key} must be 0 (every core) or a number of threads, got {threads}")
+    return threads

@@ -20,11 +20,13 @@ import pytest
 
 import bot.index.ann as ann_module
 import bot.index.build as build_module
+from bot.corpus import read_corpus
 from bot.errors import CorpusError
 from bot.index.ann import EXACT_SEARCH_LIMIT, build_faiss, choose_faiss_type
 from bot.index.build import build_index, corpus_fingerprint
 from bot.index.embedding import HashingEmbedder
-from bot.index.manifest import FORMAT_VERSION, MANIFEST, read_manifest
+from bot.index.manifest import FORMAT_VERSION, GENERATION_STEMS, MANIFEST, read_manifest
+from bot.index.passages import cut_corpus
 from bot.index.store import IndexProblem, load_index, open_index
 from bot.search.retriever import Retriever
 from tests.helpers.essay import (
@@ -40,7 +42,7 @@ from tests.helpers.essay import (
     write_text,
 )
 
-GENERATION_PREFIXES = ("passages-", "paragraphs-", "vectors-", "faiss-")
+GENERATION_PREFIXES = tuple(f"{stem}-" for stem in GENERATION_STEMS)
 QUESTIONS = ("What is the double suspension?", "Why do sanctions fail?", "the first phase")
 
 
@@ -127,7 +129,7 @@ def test_build_writes_a_self_describing_manifest(
     assert data["corpus_hash"] == corpus_fingerprint(corpus)
     datetime.strptime(data["built_at"], "%Y-%m-%dT%H:%M:%SZ")
     assert data["faiss_type"] == "flat" and data["faiss_params"] == {}
-    assert set(data["files"]) == {"passages", "paragraphs", "vectors"}
+    assert set(data["files"]) == GENERATION_STEMS - {"faiss"}
     for kind, name in data["files"].items():
         assert name.startswith(f"{kind}-")
         assert (index_dir / name).is_file()
@@ -146,18 +148,21 @@ def test_build_writes_a_self_describing_manifest(
     assert manifest.passage_count == ESSAY_PASSAGES
 
 
-def test_rows_of_passages_and_vectors_line_up(built: Path, fake: HashingEmbedder) -> None:
+def test_rows_of_passages_and_vectors_line_up(
+    built: Path, corpus: Path, fake: HashingEmbedder
+) -> None:
     store = load_index(built)
     files = store.manifest.files
-    lines = (built / files["passages"]).read_text(encoding="utf-8").splitlines()
-    assert len(lines) == len(store.passages) == len(store.vectors) == ESSAY_PASSAGES
-    for row, line in enumerate(lines):
-        assert json.loads(line)["id"] == store.passages[row].id
+    # The columns give back exactly the records the build cut.
+    paragraphs, passages = cut_corpus(read_corpus(corpus)[0])
+    assert list(store.passages) == passages and list(store.paragraphs) == paragraphs
+    assert store.passages[-1] == passages[-1] and store.passages[1:3] == passages[1:3]
+    assert len(store.passages) == len(store.vectors) == ESSAY_PASSAGES
     expected = fake.encode([p.text for p in store.passages])
     np.testing.assert_allclose(np.asarray(store.vectors), expected, atol=1e-6)
     assert np.load(built / files["vectors"]).dtype == np.float32
     for row, passage in enumerate(store.passages):
-        assert store.row_of_id[passage.id] == row
+        assert store.row_of_id(passage.id) == row
         assert passage.text in store.paragraphs[passage.paragraph_row].text
         assert row in store.passages_of_paragraph[passage.paragraph_row]
 
@@ -299,9 +304,13 @@ DAMAGE: dict[str, Callable[[Path], object]] = {
     "vectors truncated": lambda d: _generation_file("vectors")(d).write_bytes(
         _generation_file("vectors")(d).read_bytes()[:500]
     ),
-    "passages truncated mid-line": lambda d: _generation_file("passages")(d).write_text(
-        _generation_file("passages")(d).read_text(encoding="utf-8")[:300], encoding="utf-8"
+    "passages truncated": lambda d: _generation_file("passages")(d).write_bytes(
+        _generation_file("passages")(d).read_bytes()[:300]
     ),
+    "texts truncated": lambda d: _generation_file("texts")(d).write_bytes(
+        _generation_file("texts")(d).read_bytes()[:200]
+    ),
+    "postings deleted": lambda d: _generation_file("postings")(d).unlink(),
     "paragraphs emptied": lambda d: _generation_file("paragraphs")(d).write_text(""),
     "passage count wrong": lambda d: _set_manifest(d, passage_count=ESSAY_PASSAGES + 1),
 }
@@ -377,8 +386,8 @@ def test_embedder_failure_mid_build_keeps_the_old_index(
     built: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     expected, files, before = answers(built), read_manifest(built).files, listing(built)
-    monkeypatch.setattr(build_module, "EMBED_BATCH", 8)
-    change_corpus(corpus)
+    monkeypatch.setattr(build_module, "EMBED_BATCH", 2)
+    write_text(corpus / "patience.txt", EXTRA_ESSAY)  # more new passages than one batch
     embedder = FailingEmbedder()
     with pytest.raises(RuntimeError, match="embedder crashed"):
         build_index(corpus, built, embedder)
@@ -428,7 +437,7 @@ def test_failed_manifest_swap_keeps_the_old_index(
     monkeypatch.undo()
     assert_old_index_intact(built, files, expected)
     strays = set(generation_files(built)) - set(files.values())
-    assert len(strays) == 3  # moved in, but never referenced by a manifest
+    assert len(strays) == len(files)  # moved in, but never referenced by a manifest
     # The next successful build removes them (they are not the previous generation).
     build_index(corpus, built, fake)
     new_files = set(read_manifest(built).files.values())
@@ -495,7 +504,7 @@ def test_killed_build_keeps_the_old_index(
         assert len(leftovers) == 1 and strays == set()
         assert any(p.name.startswith("passages-") for p in leftovers[0].iterdir())
     else:  # the new generation moved in, but the manifest still names the old one
-        assert len(strays) == 3
+        assert len(strays) == len(files)
         assert len(leftovers) == 1 and (leftovers[0] / MANIFEST).is_file()
 
     # The next build succeeds and cleans up everything the dead build left behind.
@@ -509,6 +518,43 @@ def test_killed_build_keeps_the_old_index(
     assert set(generation_files(built)) == set(store.manifest.files.values()) | set(files.values())
 
 
+class CountingEmbedder(HashingEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> Any:
+        self.texts.extend(texts)
+        return super().encode(texts, batch_size)
+
+
+@pytest.mark.parametrize("stage", ["embed", "write", "swap"])
+def test_killed_incremental_build_keeps_the_old_index_and_its_vectors(
+    built: Path, corpus: Path, tmp_path: Path, stage: str
+) -> None:
+    """A build that reuses vectors dies mid-way: the old generation still answers, and the
+    next build reuses the same vectors (its cache was never touched) and embeds only what is
+    new."""
+    expected, files = answers(built), read_manifest(built).files
+    old_vectors = _generation_file("vectors")(built).read_bytes()
+    write_text(corpus / "patience.txt", EXTRA_ESSAY)
+    _run_slow_build(corpus, built, tmp_path, stage)
+    assert read_manifest(built).files == files and answers(built) == expected
+    assert _generation_file("vectors")(built).read_bytes() == old_vectors
+
+    embedder = CountingEmbedder()
+    report = build_index(corpus, built, embedder)
+    assert report.rebuilt and report.reused == ESSAY_PASSAGES
+    store = load_index(built)
+    new_texts = {p.text for p in store.passages if p.doc_id == "patience"}
+    # (The build also embeds its calibration questions, which are no passages.)
+    embedded = [text for text in embedder.texts if text in {p.text for p in store.passages}]
+    assert sorted(embedded) == sorted(new_texts) and report.embedded == len(new_texts)
+    old = np.load(built / files["vectors"]) if (built / files["vectors"]).exists() else None
+    assert old is not None  # the previous generation is kept
+    assert np.array_equal(np.asarray(store.vectors[:ESSAY_PASSAGES]), old)
+
+
 def test_old_generations_are_removed_except_the_previous_one(
     corpus: Path, index_dir: Path, fake: HashingEmbedder
 ) -> None:
@@ -519,7 +565,7 @@ def test_old_generations_are_removed_except_the_previous_one(
         assert build_index(corpus, index_dir, fake).rebuilt
         generations.append(set(read_manifest(index_dir).files.values()))
     first, second, third = generations
-    assert len(first | second | third) == 9  # three distinct generations
+    assert len(first | second | third) == 3 * len(first)  # three distinct generations
     assert set(generation_files(index_dir)) == second | third
     assert build_dirs(index_dir) == []
     assert load_index(index_dir).manifest.files == read_manifest(index_dir).files
@@ -584,3 +630,13 @@ def test_ivf_index_is_written_and_loaded(
         load_index(index_dir)
     store, report = open_index(corpus, index_dir, fake)
     assert report.rebuilt and store.faiss_index.ntotal == ESSAY_PASSAGES
+
+
+@pytest.mark.parametrize(
+    "bogus", ["a" * 12, "a" * 64, "0x0000000001", "+00000000001", "", "ZZZZZZZZZZZZ"]
+)
+def test_unknown_passage_ids_are_not_found(built: Path, bogus: str) -> None:
+    store = load_index(built)
+    assert store.row_of_id(bogus) is None
+    assert store.row_of_id(store.passages[7].id.upper()) is None
+    assert store.row_of_id(store.passages[7].id) == 7

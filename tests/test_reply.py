@@ -150,7 +150,8 @@ def all_hits(retriever: Retriever) -> list[Hit]:
 def paragraph_hits(retriever: Retriever) -> list[Hit]:
     """Per paragraph: its first, last and longest window (the edge cases, far fewer hits)."""
     hits: list[Hit] = []
-    for rows in retriever.store.passages_of_paragraph.values():
+    store = retriever.store
+    for rows in (store.passages_of_paragraph[p] for p in range(len(store.paragraphs))):
         longest = max(rows, key=lambda r: len(retriever.store.passages[r].text))
         chosen = dict.fromkeys((rows[0], rows[-1], longest))
         hits.extend(retriever.library.hit(row) for row in chosen)

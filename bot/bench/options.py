@@ -38,6 +38,7 @@ class BenchOptions:
     e2e_rounds: int = 5
     first_answer_runs: int = 3
     scale: tuple[int, ...] = ()
+    incremental: tuple[int, ...] = ()
     embed_sample: int = 2000
     scale_queries: int = 200
     costs: bool = False
@@ -86,6 +87,13 @@ def add_bench_arguments(bench: argparse.ArgumentParser) -> None:
         const="1000,10000",
         metavar="N,...",
         help="synthetic corpora of these sizes (default 1000,10000; e.g. 10000,100000,1000000)",
+    )
+    bench.add_argument(
+        "--incremental",
+        nargs="?",
+        const="10,100,1000",
+        metavar="N,...",
+        help="add one document to libraries of N documents (default 10,100,1000)",
     )
     bench.add_argument(
         "--embed-sample",
@@ -154,6 +162,7 @@ def options_from_args(
         e2e_rounds=max(1, args.e2e_rounds),
         first_answer_runs=max(0, args.first_answer_runs),
         scale=parse_counts(args.scale) if args.scale else (),
+        incremental=parse_counts(args.incremental) if args.incremental else (),
         embed_sample=args.embed_sample,
         scale_queries=max(10, args.scale_queries),
         costs=args.costs,

@@ -90,6 +90,10 @@ def format_summary(results: dict[str, Any]) -> str:
         out.append(format_e2e(results["e2e"], floor))
     if results.get("scale"):
         out.append(format_scale(results["scale"]))
+    if results.get("incremental"):
+        from bot.bench.incremental import format_incremental
+
+        out.append(format_incremental(results["incremental"]))
     if results.get("costs"):
         out.append(format_costs(results["costs"]))
     if results.get("web"):

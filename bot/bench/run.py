@@ -97,6 +97,10 @@ def run_bench(options: BenchOptions, default_model: str, log: TextIO) -> dict[st
         from bot.bench.scale import run_scale
 
         results["scale"] = run_scale(options, questions, log)
+    if options.incremental:
+        from bot.bench.incremental import run_incremental
+
+        results["incremental"] = run_incremental(options, log)
     if options.costs:
         from bot.bench.costs import run_costs
 

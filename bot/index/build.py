@@ -4,9 +4,15 @@ Layout of the index directory:
 
     manifest.json              format version, model, dimension, counts, corpus hash, build time,
                                FAISS type, table of contents, and the names of the files below
-    passages-<gen>.jsonl       one passage per line; row i is vector i
-    paragraphs-<gen>.jsonl     one paragraph per line (the context of passages)
+    passages-, paragraphs-, texts-, sentences-<gen>.npy
+                               passages (row i is vector i) and paragraphs (their context) as
+                               columns, memory-mapped at start-up (bot/index/records.py)
     vectors-<gen>.npy          float32 passage vectors, L2-normalised
+    keys-<gen>.npy             a digest of each passage's text: the next build reuses the vector
+                               (and term counts) of every text it finds here (bot/index/reuse.py)
+    vocabulary-, lexicon-, postings-, wordcounts-<gen>.npy
+                               the BM25 index, built here and memory-mapped at start-up
+                               (bot/index/postings.py)
     faiss-<gen>.index          the approximate FAISS index, for large collections only
 
 A build writes a new generation into a temporary directory, moves its files in and then
@@ -23,9 +29,8 @@ import os
 import shutil
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,24 +38,48 @@ import numpy as np
 
 from bot.corpus import CorpusProblem, Document, read_corpus
 from bot.corpus.files import scan_corpus
-from bot.corpus.model import DROPPED_KINDS
 from bot.errors import CorpusError, IndexProblem
 from bot.index.ann import build_faiss, choose_faiss_type
 from bot.index.embedding import Embedder
 from bot.index.lock import writer_lock
-from bot.index.manifest import MANIFEST, Manifest, describe_documents, read_manifest
+from bot.index.manifest import (
+    GENERATION_STEMS,
+    MANIFEST,
+    Manifest,
+    describe_documents,
+    read_manifest,
+)
 from bot.index.memory import check_fits
 from bot.index.passages import PASSAGE_FORMAT, ParagraphRecord, Passage, cut_corpus
+from bot.index.postings import LexicalIndex, count_words, invert
+from bot.index.records import to_columns
+from bot.index.report import BuildReport
+from bot.index.reuse import (
+    ProgressCallback,
+    assemble_vectors,
+    embed_texts,
+    keys_table,
+    plan_vectors,
+    previous_generation,
+)
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 EMBED_BATCH = 128
 
-ProgressCallback = Callable[[int, int], None]
-# Fits a new generation's verdict thresholds (bot/search/calibration.calibrate).
+# Fits a new generation's verdict thresholds (bot/search/calibration.calibrate); it is given
+# the BM25 index and the FAISS index (None: exact search) the build made, not to make them again.
 Calibrator = Callable[
-    [Manifest, list[Passage], list[ParagraphRecord], "NDArray[np.float32]", Embedder],
+    [
+        Manifest,
+        list[Passage],
+        list[ParagraphRecord],
+        "NDArray[np.float32]",
+        Embedder,
+        LexicalIndex,
+        Any,
+    ],
     dict[str, dict[str, float]],
 ]
 
@@ -62,49 +91,7 @@ class _BuildOptions:
     calibrate: Calibrator | None
 
 
-@dataclass
-class BuildReport:
-    rebuilt: bool
-    reason: str
-    documents: int
-    passages: int
-    seconds: float
-    problems: list[CorpusProblem] = field(default_factory=list)
-    # Set when the index could not be refreshed and the one already there is served instead.
-    warning: str | None = None
-    # Per document path: what its reader left out of quotes, by kind (see DROPPED_KINDS).
-    dropped: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    def dropped_lines(self) -> list[str]:
-        """One line per document that lost something on purpose, then the totals."""
-        totals: Counter[str] = Counter()
-        lines = []
-        for path, kinds in self.dropped.items():
-            if kinds:
-                totals.update(kinds)
-                lines.append(f"Left out of {path}: {_counts(kinds)}")
-        if totals:
-            lines.append(f"Left out in all: {_counts(totals)}")
-        return lines
-
-
-def _counts(kinds: dict[str, int]) -> str:
-    ordered = sorted(kinds.items(), key=lambda item: _KIND_ORDER.get(item[0], len(_KIND_ORDER)))
-    return ", ".join(f"{count} {_kind_name(kind, count)}" for kind, count in ordered)
-
-
-def _kind_name(kind: str, count: int) -> str:
-    singular, plural = _KIND_NAMES.get(kind, (kind, kind))
-    return singular if count == 1 else plural
-
-
-_KIND_ORDER = {kind: number for number, kind in enumerate(DROPPED_KINDS)}
-_KIND_NAMES = {
-    "boilerplate": ("boilerplate (navigation, contents, page furniture)",) * 2,
-    "code": ("code block", "code blocks"),
-    "table": ("table", "tables"),
-    "empty": ("empty block", "empty blocks"),
-}
+__all__ = ["BuildReport", "ProgressCallback", "build_index", "embed_passages", "write_index"]
 
 
 def corpus_fingerprint(corpus_dir: Path, follow_links: bool = False) -> str:
@@ -126,13 +113,6 @@ def corpus_fingerprint(corpus_dir: Path, follow_links: bool = False) -> str:
     return digest.hexdigest()
 
 
-def _write_jsonl(path: Path, rows: list[Any]) -> None:
-    with path.open("w", encoding="utf-8") as out:
-        for row in rows:
-            out.write(json.dumps(asdict(row), ensure_ascii=False))
-            out.write("\n")
-
-
 def _fsync_dir(directory: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(directory, os.O_RDONLY)
@@ -145,15 +125,8 @@ def _fsync_dir(directory: Path) -> None:
 def embed_passages(
     passages: list[Passage], embedder: Embedder, progress: ProgressCallback | None = None
 ) -> NDArray[np.float32]:
-    chunks: list[NDArray[np.float32]] = []
-    for begin in range(0, len(passages), EMBED_BATCH):
-        batch = [p.text for p in passages[begin : begin + EMBED_BATCH]]
-        chunks.append(embedder.encode(batch, batch_size=EMBED_BATCH))
-        if progress is not None:
-            progress(min(begin + EMBED_BATCH, len(passages)), len(passages))
-    if not chunks:
-        return np.zeros((0, embedder.dimension), dtype=np.float32)
-    return np.vstack(chunks)
+    """Every passage embedded (nothing reused), in batches ordered by length."""
+    return embed_texts([p.text for p in passages], embedder, EMBED_BATCH, progress)
 
 
 def write_index(
@@ -165,39 +138,65 @@ def write_index(
     progress: ProgressCallback | None = None,
     allow_large: bool = False,
     calibrate: Calibrator | None = None,
-) -> Manifest:
-    """Build a new generation and swap it in atomically; `calibrate` (the search stage's, passed
-    in so that this stage never imports a later one) fits the manifest's verdict thresholds."""
+) -> tuple[Manifest, VectorCounts]:
+    """Build a new generation and swap it in atomically; vectors of texts the current
+    generation already holds (same model) are reused, not embedded again.  `calibrate` (the
+    search stage's, passed in so that this stage never imports a later one) fits the
+    manifest's verdict thresholds."""
     started = time.perf_counter()
     paragraphs, passages = cut_corpus(documents)
     check_fits(len(passages), embedder.dimension, allow_large)
-    vectors = embed_passages(passages, embedder, progress)
+    texts = [passage.text for passage in passages]
+    previous = previous_generation(index_dir, embedder.name, embedder.dimension)
+    plan = plan_vectors(texts, previous)
+    vectors = assemble_vectors(plan, texts, previous, embedder, EMBED_BATCH, progress)
+    words = count_words(texts, plan.reused_from, previous.words if previous else None)
+    lexical = invert(words)
+    described = describe_documents(documents, passages)
+    columns = to_columns(described, paragraphs, passages)
+    counts = VectorCounts(int((plan.reused_from >= 0).sum()), len(plan.to_embed), plan.removed)
     faiss_type, params = choose_faiss_type(len(passages))
     generation = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     files = {
-        "passages": f"passages-{generation}.jsonl",
-        "paragraphs": f"paragraphs-{generation}.jsonl",
+        "passages": f"passages-{generation}.npy",
+        "paragraphs": f"paragraphs-{generation}.npy",
+        "texts": f"texts-{generation}.npy",
+        "sentences": f"sentences-{generation}.npy",
         "vectors": f"vectors-{generation}.npy",
+        "keys": f"keys-{generation}.npy",
+        "vocabulary": f"vocabulary-{generation}.npy",
+        "lexicon": f"lexicon-{generation}.npy",
+        "postings": f"postings-{generation}.npy",
+        "wordcounts": f"wordcounts-{generation}.npy",
+        "words": f"words-{generation}.npy",
     }
     if faiss_type != "flat":
         files["faiss"] = f"faiss-{generation}.index"
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
-        previous = _read_manifest_files(index_dir)
+        previous_files = _read_manifest_files(index_dir)
         with tempfile.TemporaryDirectory(prefix=".build-", dir=index_dir) as tmp:
             staging = Path(tmp)
-            _write_jsonl(staging / files["passages"], passages)
-            _write_jsonl(staging / files["paragraphs"], paragraphs)
+            np.save(staging / files["passages"], columns.passages)
+            np.save(staging / files["paragraphs"], columns.paragraphs)
+            np.save(staging / files["texts"], columns.texts)
+            np.save(staging / files["sentences"], columns.sentences)
             np.save(staging / files["vectors"], vectors)
+            np.save(staging / files["keys"], keys_table(plan.keys, words))
+            np.save(staging / files["wordcounts"], words.entries)
+            np.save(staging / files["vocabulary"], lexical.vocabulary)
+            np.save(staging / files["lexicon"], lexical.lexicon)
+            np.save(staging / files["postings"], lexical.postings)
+            np.save(staging / files["words"], lexical.words)
+            approximate = None
             if "faiss" in files:
                 import faiss
 
-                faiss.write_index(
-                    build_faiss(vectors, faiss_type, params), str(staging / files["faiss"])
-                )
+                approximate = build_faiss(vectors, faiss_type, params)
+                faiss.write_index(approximate, str(staging / files["faiss"]))
             manifest = Manifest(
                 model=embedder.name,
-                dimension=int(vectors.shape[1]),
+                dimension=embedder.dimension,
                 passage_count=len(passages),
                 paragraph_count=len(paragraphs),
                 corpus_hash=fingerprint,
@@ -205,12 +204,21 @@ def write_index(
                 faiss_type=faiss_type,
                 faiss_params=params,
                 files=files,
-                documents=describe_documents(documents, passages),
+                documents=described,
                 problems=tuple(problems),
                 build_seconds=round(time.perf_counter() - started, 3),
             )
             if calibrate is not None:
-                calibration = calibrate(manifest, passages, paragraphs, vectors, embedder)
+                calibration = calibrate(
+                    manifest,
+                    passages,
+                    paragraphs,
+                    vectors,
+                    embedder,
+                    LexicalIndex(len(passages), lexical),
+                    # The index the server will search (not a flat copy built again).
+                    approximate,
+                )
                 manifest = replace(manifest, calibration=calibration)
             (staging / MANIFEST).write_text(
                 json.dumps(manifest.to_json(), ensure_ascii=False, indent=1), encoding="utf-8"
@@ -227,9 +235,16 @@ def write_index(
     except OSError as exc:
         raise IndexProblem(f"cannot write the index in {index_dir}: {exc.strerror or exc}") from exc
     # The generation the manifest names now is kept whatever happened meanwhile.
-    keep = set(files.values()) | previous | _read_manifest_files(index_dir)
+    keep = set(files.values()) | previous_files | _read_manifest_files(index_dir)
     _remove_stale_generations(index_dir, keep)
-    return manifest
+    return manifest, counts
+
+
+@dataclass(frozen=True)
+class VectorCounts:
+    reused: int
+    embedded: int
+    removed: int
 
 
 def _read_manifest_files(index_dir: Path) -> set[str]:
@@ -245,7 +260,7 @@ def _remove_stale_generations(index_dir: Path, keep: set[str]) -> None:
     # ago may still be opening its files.
     for path in index_dir.iterdir():
         stem = path.name.split("-", 1)[0]
-        if path.is_file() and stem in {"passages", "paragraphs", "vectors", "faiss"}:
+        if path.is_file() and stem in GENERATION_STEMS:
             if path.name not in keep:
                 with contextlib.suppress(OSError):
                     path.unlink()
@@ -334,7 +349,7 @@ def _rebuild(
         raise CorpusError(
             str(corpus_dir), "no readable documents" + (f" ({named})" if named else "")
         )
-    manifest = write_index(
+    manifest, counts = write_index(
         index_dir,
         documents,
         problems,
@@ -352,4 +367,7 @@ def _rebuild(
         time.perf_counter() - started,
         problems,
         dropped={doc.path: dict(doc.dropped) for doc in documents},
+        reused=counts.reused,
+        embedded=counts.embedded,
+        removed=counts.removed,
     )

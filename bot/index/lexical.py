@@ -80,13 +80,20 @@ def index_terms(text: str) -> list[str]:
     return words + pairs
 
 
-class BM25:
-    """Okapi BM25 over a fixed list of documents, with an inverted index in numpy arrays."""
+BM25_K1 = 1.2
+# b below the usual 0.75: passages are windows of 1-3 sentences of the same text, and full
+# length normalisation would make a sentence beat the window that holds it and its context
+# (measured on the evaluation set, see README).
+BM25_B = 0.4
 
-    # b below the usual 0.75: passages are windows of 1-3 sentences of the same text, and full
-    # length normalisation would make a sentence beat the window that holds it and its context
-    # (measured on the evaluation set, see README).
-    def __init__(self, documents: list[list[str]], k1: float = 1.2, b: float = 0.4) -> None:
+
+class BM25:
+    """Okapi BM25 over a fixed list of documents, with an inverted index in numpy arrays.
+
+    The reference implementation: an index serves the same scores from the arrays its build
+    wrote (bot/index/postings.py), without tokenising anything at start-up."""
+
+    def __init__(self, documents: list[list[str]], k1: float = BM25_K1, b: float = BM25_B) -> None:
         self.k1 = k1
         self.b = b
         self.size = len(documents)

@@ -16,9 +16,15 @@ from bot.index.passages import Passage
 
 # Bump when the files' layout or the passage records change, so existing indexes are rebuilt.
 # 3: the manifest carries the corpus's own verdict thresholds ("calibration").
-FORMAT_VERSION = 3
+# 4: vectors reused across builds (keys), BM25 and the records as memory-mapped arrays.
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
-GENERATION_FILE = re.compile(r"(?:passages|paragraphs|vectors|faiss)-[A-Za-z0-9_.-]+")
+# The kinds of file a generation holds (bot/index/build.py describes each).
+GENERATION_STEMS = frozenset(
+    {"passages", "paragraphs", "texts", "sentences", "vectors", "faiss", "keys"}
+    | {"vocabulary", "lexicon", "postings", "wordcounts", "words"}
+)
+GENERATION_FILE = re.compile(rf"(?:{'|'.join(sorted(GENERATION_STEMS))})-[A-Za-z0-9_.-]+")
 
 
 @dataclass(frozen=True)

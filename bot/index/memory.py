@@ -6,10 +6,11 @@ import os
 
 from bot.errors import IndexProblem
 
-# What opening an index costs in memory per passage, beyond its vectors: the passage and
-# paragraph records and the in-memory BM25 postings (measured: ~9 KB per passage for
-# 108,000 passages of 4-sentence paragraphs with the hashing embedder; see README).
-OPEN_BYTES_PER_PASSAGE = 9_000
+# What opening an index costs in memory per passage, beyond its vectors: the memory-mapped
+# columns, BM25 lexicon and postings pages a search touches, and the FAISS lists (measured:
+# ~1 KB per passage for 100,000 synthetic passages with the hashing embedder, RSS after
+# opening and answering; it was ~9 KB when records and BM25 were built in memory).
+OPEN_BYTES_PER_PASSAGE = 1_500
 
 
 def open_bytes(passages: int, dimension: int) -> int:

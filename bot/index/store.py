@@ -1,9 +1,11 @@
-"""A loaded index: passages, paragraphs, vectors, the FAISS index and BM25, ready to search."""
+"""A loaded index: passages, paragraphs, vectors, the FAISS index and BM25, ready to search.
+
+Opening memory-maps the arrays the build wrote: nothing is parsed and no per-passage Python
+object is made until a question needs that passage."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,10 +15,23 @@ import numpy as np
 from bot.errors import CorpusError, IndexProblem
 from bot.index.build import BuildReport, Calibrator, ProgressCallback, build_index
 from bot.index.embedding import Embedder
-from bot.index.lexical import BM25, index_terms
 from bot.index.manifest import Manifest, read_manifest
 from bot.index.memory import open_bytes
 from bot.index.passages import ParagraphRecord, Passage
+from bot.index.postings import (
+    LEXICON_DTYPE,
+    POSTING_DTYPE,
+    LexicalIndex,
+    Postings,
+)
+from bot.index.records import (
+    PARAGRAPH_DTYPE,
+    PASSAGE_DTYPE,
+    Columns,
+    ParagraphTable,
+    PassageTable,
+    to_columns,
+)
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -28,21 +43,32 @@ class IndexStore:
     def __init__(
         self,
         manifest: Manifest,
-        passages: list[Passage],
-        paragraphs: list[ParagraphRecord],
-        vectors: NDArray[np.float32],
+        passages: Sequence[Passage] | Columns,
+        paragraphs: Sequence[ParagraphRecord] = (),
+        vectors: NDArray[np.float32] | None = None,
         faiss_index: Any | None = None,
+        lexical: LexicalIndex | None = None,
     ) -> None:
+        """From the columns an index directory holds, or (for an index never written to disk)
+        from passage and paragraph records."""
         self.manifest = manifest
-        self.passages = passages
-        self.paragraphs = paragraphs
+        columns = (
+            passages
+            if isinstance(passages, Columns)
+            else to_columns(manifest.documents, paragraphs, passages)
+        )
+        self.paragraphs = ParagraphTable(columns, manifest.documents)
+        self.passages = PassageTable(columns, self.paragraphs)
+        if vectors is None:
+            vectors = np.zeros((len(self.passages), manifest.dimension), dtype=np.float32)
         self.vectors = vectors
-        self.row_of_id = {p.id: row for row, p in enumerate(passages)}
-        self.passages_of_paragraph: dict[int, list[int]] = {}
-        for row, passage in enumerate(passages):
-            self.passages_of_paragraph.setdefault(passage.paragraph_row, []).append(row)
+        self.passages_of_paragraph = _PassagesOfParagraph(self.paragraphs)
         self._faiss = faiss_index
-        self.bm25 = BM25([index_terms(p.text) for p in passages])
+        # BM25 as the build wrote it; counted here only for an index never written to disk.
+        self.bm25 = lexical or LexicalIndex.from_texts([p.text for p in self.passages])
+
+    def row_of_id(self, passage_id: str) -> int | None:
+        return self.passages.row_of_id(passage_id)
 
     @property
     def faiss_index(self) -> Any:
@@ -62,21 +88,28 @@ class IndexStore:
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+class _PassagesOfParagraph:
+    """`passages_of_paragraph[row]`: the rows of a paragraph's windows (consecutive)."""
+
+    def __init__(self, paragraphs: ParagraphTable) -> None:
+        self._paragraphs = paragraphs
+
+    def __getitem__(self, paragraph_row: int) -> range:
+        return self._paragraphs.passage_rows(paragraph_row)
 
 
 def load_index(index_dir: Path) -> IndexStore:
     manifest = read_manifest(index_dir)
     files = manifest.files
     try:
-        passages = [Passage(**row) for row in _read_jsonl(index_dir / files["passages"])]
-        paragraphs = [
-            ParagraphRecord(**{**row, "sentences": tuple(tuple(s) for s in row["sentences"])})
-            for row in _read_jsonl(index_dir / files["paragraphs"])
-        ]
+        columns = Columns(
+            *(
+                np.load(index_dir / files[name], mmap_mode="r")
+                for name in ("passages", "paragraphs", "texts", "sentences")
+            )
+        )
         vectors = np.load(index_dir / files["vectors"], mmap_mode="r")
+        lexical = _load_lexical(index_dir, files, manifest.passage_count)
         faiss_index = None
         if "faiss" in files:
             import faiss
@@ -94,15 +127,36 @@ def load_index(index_dir: Path) -> IndexStore:
     except (OSError, EOFError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexProblem(f"index in {index_dir} is corrupt ({exc}); run: footnote index") from exc
     if (
-        len(passages) != manifest.passage_count
-        or len(paragraphs) != manifest.paragraph_count
+        columns.passages.dtype != PASSAGE_DTYPE
+        or columns.paragraphs.dtype != PARAGRAPH_DTYPE
+        or columns.texts.dtype != np.uint8
+        or columns.sentences.dtype != np.int32
+        or len(columns.passages) != manifest.passage_count
+        or len(columns.paragraphs) != manifest.paragraph_count
         or vectors.shape != (manifest.passage_count, manifest.dimension)
     ):
         raise IndexProblem(
             f"index in {index_dir} is inconsistent (passages, paragraphs, vectors and manifest "
             "disagree); run: footnote index"
         )
-    return IndexStore(manifest, passages, paragraphs, vectors, faiss_index)
+    return IndexStore(manifest, columns, (), vectors, faiss_index, lexical)
+
+
+def _load_lexical(index_dir: Path, files: dict[str, str], passages: int) -> LexicalIndex:
+    """The BM25 arrays, memory-mapped: opening reads none of the postings."""
+    vocabulary = np.load(index_dir / files["vocabulary"], mmap_mode="r")
+    lexicon = np.load(index_dir / files["lexicon"], mmap_mode="r")
+    postings = np.load(index_dir / files["postings"], mmap_mode="r")
+    words = np.load(index_dir / files["words"], mmap_mode="r")
+    if (
+        vocabulary.dtype != np.uint64
+        or lexicon.dtype != LEXICON_DTYPE
+        or postings.dtype != POSTING_DTYPE
+        or vocabulary.shape != lexicon.shape
+        or words.dtype != np.uint8
+    ):
+        raise ValueError("the lexical index files do not match each other")
+    return LexicalIndex(passages, Postings(vocabulary, lexicon, postings, words))
 
 
 def open_index(

@@ -87,7 +87,8 @@ def build_summary(report: BuildReport) -> str:
         documents = f"{report.documents} document" + ("s" if report.documents != 1 else "")
         lines = [
             f"Indexed {documents}, {report.passages} passages in {report.seconds:.1f} s "
-            f"({report.reason})."
+            f"({report.reason}); vectors: {report.reused} reused, {report.embedded} embedded, "
+            f"{report.removed} removed."
         ]
     else:
         lines = [f"Index is up to date: {report.documents} documents, {report.passages} passages."]
@@ -102,7 +103,10 @@ def skipped_line(path: str, reason: str) -> str:
 
 
 def progress_bar(enabled: bool) -> tuple[ProgressCallback | None, Callable[[], None]]:
-    """A tqdm bar on stderr for an index build: its progress callback and a close function."""
+    """A tqdm bar on stderr for an index build: its progress callback and a close function.
+
+    It counts the passages that need the model (reused vectors cost nothing) and shows the
+    rate and the time left."""
     if not enabled:
         return None, lambda: None
     from tqdm import tqdm
@@ -112,7 +116,15 @@ def progress_bar(enabled: bool) -> tuple[ProgressCallback | None, Callable[[], N
     def update(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, unit="passage", desc="Embedding", file=sys.stderr, leave=False)
+            bar = tqdm(
+                total=total,
+                unit="passage",
+                desc="Embedding new passages",
+                file=sys.stderr,
+                leave=False,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                "[{elapsed}, ETA {remaining}, {rate_fmt}]",
+            )
         bar.update(done - bar.n)
 
     def close() -> None:

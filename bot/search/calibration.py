@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,6 +27,7 @@ from bot.index.embedding import Embedder
 from bot.index.lexical import tokenize
 from bot.index.manifest import Manifest
 from bot.index.passages import ParagraphRecord, Passage
+from bot.index.postings import LexicalIndex
 from bot.index.store import IndexStore
 from bot.search.library import Library
 from bot.search.ranking import Ranker, RetrievalConfig
@@ -89,9 +90,12 @@ def calibrate(
     paragraphs: list[ParagraphRecord],
     vectors: NDArray[np.float32],
     embedder: Embedder,
+    lexical: LexicalIndex | None = None,
+    faiss_index: Any | None = None,
 ) -> dict[str, dict[str, float]]:
-    """The manifest's `calibration`: verdict thresholds per ranking mode for this corpus."""
-    store = IndexStore(manifest, passages, paragraphs, vectors)
+    """The manifest's `calibration`: verdict thresholds per ranking mode for this corpus
+    (`lexical` and `faiss_index`: what the build made, so neither is made again)."""
+    store = IndexStore(manifest, passages, paragraphs, vectors, faiss_index, lexical)
     off_topic = off_topic_questions()
     pseudo = pseudo_questions(store)
     if len(pseudo) < 4:

@@ -80,23 +80,34 @@ class CandidateFeatures:
         return np.asarray(score, dtype=np.float32)
 
 
+# Sentences per paragraph stay far below this (MAX_PARAGRAPH_CHARS bounds them): a key for
+# (paragraph, sentence) pairs in one int64.
+_SENTENCE_LIMIT = 1 << 20
+
+
 class FeatureIndex:
     """Per-index tables the features need, built once when an index is loaded."""
 
     def __init__(self, store: IndexStore) -> None:
         self._store = store
-        passages = store.passages
-        self.paragraph_of = np.array([p.paragraph_row for p in passages], dtype=np.int64)
+        # From the passage columns in numpy: no per-passage Python object at start-up.
+        paragraph, first, last = store.passages.window_columns()
+        self.paragraph_of = paragraph
         # Row of each sentence of a window as a one-sentence window (-1 pads short windows).
-        self.sentence_rows = np.full((len(passages), MAX_WINDOW), -1, dtype=np.int64)
-        single: dict[tuple[int, int], int] = {
-            (p.paragraph_row, p.first_sentence): row
-            for row, p in enumerate(passages)
-            if p.first_sentence == p.last_sentence
-        }
-        for row, passage in enumerate(passages):
-            for slot, number in enumerate(range(passage.first_sentence, passage.last_sentence + 1)):
-                self.sentence_rows[row, slot] = single.get((passage.paragraph_row, number), row)
+        self.sentence_rows = np.full((len(paragraph), MAX_WINDOW), -1, dtype=np.int64)
+        singles = np.flatnonzero(first == last)
+        single_keys = paragraph[singles] * _SENTENCE_LIMIT + first[singles]
+        order = np.argsort(single_keys, kind="stable")
+        single_keys, singles = single_keys[order], singles[order]
+        rows = np.arange(len(paragraph), dtype=np.int64)
+        for slot in range(MAX_WINDOW):
+            number = first + slot
+            inside = number <= last
+            keys = paragraph * _SENTENCE_LIMIT + number
+            found = np.minimum(np.searchsorted(single_keys, keys), max(len(single_keys) - 1, 0))
+            known = (single_keys[found] == keys) if len(single_keys) else np.zeros(len(keys), bool)
+            chosen = np.where(known, singles[found] if len(singles) else rows, rows)
+            self.sentence_rows[:, slot] = np.where(inside, chosen, -1)
 
     def features(
         self,

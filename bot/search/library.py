@@ -15,15 +15,8 @@ class Library:
     def __init__(self, store: IndexStore) -> None:
         self._store = store
         self._documents = {d.doc_id: d for d in store.manifest.documents}
+        self._document_number = {d.doc_id: n for n, d in enumerate(store.manifest.documents)}
         self._sections = tuple(s for d in store.manifest.documents for s in d.sections)
-        self._windows: dict[tuple[int, int, int], int] = {
-            (p.paragraph_row, p.first_sentence, p.last_sentence): row
-            for row, p in enumerate(store.passages)
-        }
-        self._paragraphs_of_section: dict[tuple[str, int], list[ParagraphRecord]] = {}
-        for paragraph in store.paragraphs:
-            key = (paragraph.doc_id, paragraph.section_no)
-            self._paragraphs_of_section.setdefault(key, []).append(paragraph)
 
     @property
     def manifest(self) -> Manifest:
@@ -47,17 +40,22 @@ class Library:
         self, section: SectionInfo, limit: int | None = None
     ) -> list[ParagraphRecord]:
         """The section's paragraphs in order (the first `limit` of them)."""
-        paragraphs = self._paragraphs_of_section.get((section.doc_id, section.section_no), [])
-        return paragraphs[:limit]
+        number = self._document_number.get(section.doc_id)
+        if number is None:
+            return []
+        rows = self._store.paragraphs.section_rows(number, section.section_no)
+        return [self._store.paragraphs[row] for row in rows[:limit]]
 
     def passage(self, passage_id: str) -> Hit | None:
         """A passage by id (deep links, buttons), or None when it is no longer in the index."""
-        row = self._store.row_of_id.get(passage_id)
+        row = self._store.row_of_id(passage_id)
         return None if row is None else self.hit(row)
 
     def paragraph_id(self, paragraph: ParagraphRecord) -> str:
         """The id that names a paragraph: its first one-sentence window."""
-        return self._store.passages[self._windows[(paragraph.row, 0, 0)]].id
+        row = self._store.passages.window_row(paragraph.row, 0, 0)
+        assert row is not None  # every paragraph has its one-sentence windows
+        return self._store.passages[row].id
 
     def neighbour_id(self, paragraph: ParagraphRecord, step: int) -> str | None:
         """The id of the paragraph `step` places away in the same document, if any."""
@@ -81,4 +79,4 @@ class Library:
 
     def window_row(self, paragraph_row: int, first: int, last: int) -> int | None:
         """The row of the passage that is sentences first..last of a paragraph."""
-        return self._windows.get((paragraph_row, first, last))
+        return self._store.passages.window_row(paragraph_row, first, last)

@@ -73,7 +73,8 @@ class Ranker:
         self.config = config
         self.thresholds = config.thresholds or thresholds_for(store.manifest, config.mode)
         self._features = FeatureIndex(store)
-        self._window_cost = self._window_costs()
+        # Filled in as windows become candidates: opening an index costs nothing per passage.
+        self._window_cost = np.full(len(store.passages), np.nan, dtype=np.float32)
         self._empty_section_terms = [
             (section, set(tokenize(section.title)))
             for section in library.sections()
@@ -82,30 +83,31 @@ class Ranker:
         # The corpus's words without accents, sorted, so that "Schrodinger" finds
         # "Schrödinger" and "China" finds "Chinese" by a binary search (built once per index;
         # a question only looks its own words up).
-        self._plain_vocabulary = sorted(
-            {_without_accents(term) for term in store.bm25.idf if "_" not in term}
-        )
+        self._plain_vocabulary = sorted({_without_accents(term) for term in store.bm25.words()})
 
-    def _window_costs(self) -> NDArray[np.float32]:
+    def _window_costs(self, rows: NDArray[np.int64]) -> NDArray[np.float32]:
+        costs = self._window_cost[rows]
+        for i in np.flatnonzero(np.isnan(costs)).tolist():
+            costs[i] = self._window_cost[rows[i]] = self._window_cost_of(int(rows[i]))
+        return costs
+
+    def _window_cost_of(self, row: int) -> float:
         config = self.config
         dangling_cost, extra_cost = WINDOW_COSTS.get(config.mode, WINDOW_COSTS["hybrid"])
         if config.dangling_cost is not None:
             dangling_cost = config.dangling_cost
         if config.extra_sentence_cost is not None:
             extra_cost = config.extra_sentence_cost
-        costs = np.zeros(len(self._store.passages), dtype=np.float32)
-        for row, passage in enumerate(self._store.passages):
-            paragraph = self._store.paragraphs[passage.paragraph_row]
-            leans_back = [
-                bool(_ANAPHORIC_START.match(paragraph.text[begin:end]))
-                for begin, end in paragraph.sentences[
-                    passage.first_sentence : passage.last_sentence + 1
-                ]
-            ]
-            if leans_back[0] and passage.first_sentence > 0:
-                costs[row] += dangling_cost
-            costs[row] += extra_cost * sum(not lean for lean in leans_back[1:])
-        return costs
+        passage = self._store.passages[row]
+        paragraph = self._store.paragraphs[passage.paragraph_row]
+        window = paragraph.sentences[passage.first_sentence : passage.last_sentence + 1]
+        leans_back = [bool(_ANAPHORIC_START.match(paragraph.text[b:e])) for b, e in window]
+        # float32 steps, as the table of every window's cost computed them.
+        cost = np.float32(0.0)
+        if leans_back[0] and passage.first_sentence > 0:
+            cost += np.float32(dangling_cost)
+        cost += np.float32(extra_cost * sum(not lean for lean in leans_back[1:]))
+        return float(cost)
 
     def knows(self, word: str) -> bool:
         """Whether the corpus uses `word` (a token as `tokenize` makes it) or a word that
@@ -189,7 +191,7 @@ class Ranker:
             row_array, tokenize(query), tokens, lexical_all, query_vector if use_dense else None
         )
         fused = features.fused(_MODE_WEIGHTS.get(config.mode, config.weights))
-        fused = fused - self._window_cost[row_array]
+        fused = fused - self._window_costs(row_array)
         order = np.argsort(-fused, kind="stable")
         return [(rows[i], float(fused[i])) for i in order]
 

@@ -22,6 +22,7 @@ from telegram.ext import Application
 
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.index.threads import limit_threads
 from bot.search.engine import Engine
 from bot.search.retriever import Retriever, open_retriever
 from bot.telegram.app import ALLOWED_UPDATES, build_application
@@ -42,6 +43,7 @@ def prepare(
     ``make_engine`` makes the engine that answers from the index (the benchmark's child
     process passes one that times each question, with its own batching and cache knobs).
     """
+    limit_threads(settings.serving_threads)
     retriever, report = open_retriever(
         settings.corpus_dir,
         settings.index_dir,

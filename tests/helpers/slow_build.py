@@ -52,14 +52,14 @@ def main(argv: list[str] | None = None) -> None:
     marker = Path(marker_name)
     bot.index.build.EMBED_BATCH = 4  # many batches, so "mid-embedding" is a real point in time
     if stage == "write":
-        write_jsonl = bot.index.build._write_jsonl
+        save = bot.index.build.np.save
 
-        def slow_write_jsonl(path: Path, rows: list[Any]) -> None:
-            write_jsonl(path, rows)
-            if path.name.startswith("passages-"):
+        def slow_save(path: Any, array: Any, *args: Any, **kwargs: Any) -> None:
+            save(path, array, *args, **kwargs)
+            if Path(path).name.startswith("passages-"):
                 _stall(marker, f"wrote {path}")
 
-        bot.index.build._write_jsonl = slow_write_jsonl
+        setattr(bot.index.build.np, "save", slow_save)  # noqa: B010 - the numpy build uses
     elif stage == "swap":
         replace = os.replace
 

@@ -1,0 +1,240 @@
+"""The lexical index on disk: BM25 postings written at build time, memory-mapped at start.
+
+Counting terms is the slow part of BM25 (tokenising every passage); it happens once, in the
+build, and only for passages whose text is new: a reused passage's term counts come from the
+previous generation's forward index, as its vector does.  Four arrays per generation:
+
+    vocabulary-<gen>.npy   uint64, sorted: the 64-bit hash of each term (a query term is found
+                           by binary search, so opening the index builds no dictionary)
+    lexicon-<gen>.npy      per term: where its postings start and stop, and its idf
+    postings-<gen>.npy     per (term, passage): the passage row and its BM25 weight
+                           tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / mean length))
+    wordcounts-<gen>.npy   per (passage, term), in passage order: the forward index the next
+                           build reuses; a passage's entries are counted in keys-<gen>.npy
+    words-<gen>.npy        the single words (not word pairs) as text, sorted, one per line in
+                           UTF-8: ranking looks words up by prefix (bot/search/ranking.py)
+
+The weights and idf are computed with exactly the operations of the in-memory `BM25`, so a
+question scores the same either way (tests/test_postings.py).  Terms are told apart by a 64-bit
+hash: two of a few million terms share one with a probability of about 10^-6.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bot.index.lexical import BM25_B, BM25_K1, index_terms
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+LEXICON_DTYPE = np.dtype([("start", "<i8"), ("stop", "<i8"), ("idf", "<f8")])
+POSTING_DTYPE = np.dtype([("row", "<i4"), ("weight", "<f4")])
+WORDCOUNT_DTYPE = np.dtype([("term", "<u8"), ("count", "<u4")])
+
+
+def term_hash(term: str) -> int:
+    digest = hashlib.blake2b(term.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
+def _ranges(begins: NDArray[np.int64], lengths: NDArray[np.int64]) -> NDArray[np.int64]:
+    """The positions begin..begin+length of every pair, concatenated (without a Python loop)."""
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.cumsum(lengths) - lengths  # where each range starts in the output
+    return np.repeat(begins - offsets, lengths) + np.arange(total, dtype=np.int64)
+
+
+@dataclass
+class WordCounts:
+    """The forward index: each passage's distinct terms and how often each occurs."""
+
+    sizes: NDArray[np.int64]  # distinct terms per passage
+    entries: NDArray[np.void]  # WORDCOUNT_DTYPE, passage by passage
+    # The text of the single words (pair terms hold "_") met while counting, or reused.
+    words: set[str] | None = None
+
+    @property
+    def starts(self) -> NDArray[np.int64]:
+        starts = np.zeros(len(self.sizes) + 1, dtype=np.int64)
+        np.cumsum(self.sizes, out=starts[1:])
+        return starts
+
+
+def count_words(
+    texts: Sequence[str],
+    reused_from: NDArray[np.int64],
+    previous: WordCounts | None,
+) -> WordCounts:
+    """Term counts of every passage: copied for a passage reused from the previous generation
+    (`reused_from` its row there, -1 when new), counted for the others."""
+    sizes = np.zeros(len(texts), dtype=np.int64)
+    new_rows = np.flatnonzero(reused_from < 0)
+    new_terms: list[int] = []
+    new_counts: list[int] = []
+    words: set[str] = set(previous.words or ()) if previous is not None else set()
+    for row in new_rows.tolist():
+        counts = Counter(index_terms(texts[row]))
+        words.update(term for term in counts if "_" not in term)
+        sizes[row] = len(counts)
+        new_terms.extend(term_hash(term) for term in counts)
+        new_counts.extend(counts.values())
+    reused = np.flatnonzero(reused_from >= 0)
+    old_rows = reused_from[reused]
+    if len(reused):
+        assert previous is not None
+        sizes[reused] = previous.sizes[old_rows]
+    result = WordCounts(sizes, np.zeros(int(sizes.sum()), dtype=WORDCOUNT_DTYPE), words)
+    starts = result.starts
+    if len(new_rows):
+        where = _ranges(starts[new_rows], sizes[new_rows])
+        result.entries["term"][where] = np.array(new_terms, dtype=np.uint64)
+        result.entries["count"][where] = np.array(new_counts, dtype=np.uint32)
+    if len(reused):
+        assert previous is not None
+        source = _ranges(previous.starts[old_rows], sizes[reused])
+        result.entries[_ranges(starts[reused], sizes[reused])] = previous.entries[source]
+    return result
+
+
+@dataclass
+class Postings:
+    """The inverted index, ready to be saved: VOCABULARY, LEXICON, POSTINGS and WORDS."""
+
+    vocabulary: NDArray[np.uint64]
+    lexicon: NDArray[np.void]
+    postings: NDArray[np.void]
+    words: NDArray[np.uint8]
+
+
+def encode_words(words: list[str]) -> NDArray[np.uint8]:
+    return np.frombuffer("\n".join(words).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+
+
+def decode_words(blob: NDArray[np.uint8]) -> list[str]:
+    text = np.asarray(blob).tobytes().decode("utf-8", "surrogatepass")
+    return text.split("\n") if text else []
+
+
+def invert(words: WordCounts, k1: float = BM25_K1, b: float = BM25_B) -> Postings:
+    """BM25 postings from the forward index (the same arithmetic as `BM25.__init__`)."""
+    size = len(words.sizes)
+    rows = np.repeat(np.arange(size, dtype=np.int32), words.sizes)
+    counts = words.entries["count"]
+    lengths = np.bincount(rows, weights=counts, minlength=size).astype(np.float32)
+    avg_length = float(lengths.mean()) if size else 0.0
+    norm = (k1 * (1 - b + b * lengths / (avg_length or 1.0))).astype(np.float32)
+    # Stable: within a term, postings stay in passage order, as BM25 lists them.
+    order = np.argsort(words.entries["term"], kind="stable")
+    terms = words.entries["term"][order]
+    postings = np.zeros(len(order), dtype=POSTING_DTYPE)
+    postings["row"] = rows[order]
+    tf = counts[order].astype(np.float32)
+    postings["weight"] = (tf * (k1 + 1) / (tf + norm[postings["row"]])).astype(np.float32)
+    boundaries = np.flatnonzero(terms[1:] != terms[:-1]) + 1
+    starts = np.concatenate([[0], boundaries]).astype(np.int64) if len(terms) else boundaries
+    stops = np.append(starts[1:], len(terms)).astype(np.int64) if len(terms) else boundaries
+    lexicon = np.zeros(len(starts), dtype=LEXICON_DTYPE)
+    lexicon["start"], lexicon["stop"] = starts, stops
+    frequencies, which = np.unique(stops - starts, return_inverse=True)
+    # math.log, as BM25 computes it, on the few distinct document frequencies.
+    idf = [math.log(1 + (size - df + 0.5) / (df + 0.5)) for df in frequencies.tolist()]
+    lexicon["idf"] = np.array(idf, dtype=np.float64)[which]
+    vocabulary = np.ascontiguousarray(terms[starts])
+    # Words a reused passage brought from the previous generation may be gone now.
+    candidates = sorted(words.words or ())
+    hashes = np.array([term_hash(word) for word in candidates], dtype=np.uint64)
+    present = np.isin(hashes, vocabulary) if len(candidates) else np.zeros(0, dtype=bool)
+    kept = [word for word, keep in zip(candidates, present.tolist(), strict=True) if keep]
+    return Postings(vocabulary, lexicon, postings, encode_words(kept))
+
+
+class IdfLookup:
+    """`idf.get(term, default)`, as on BM25's dictionary, found by binary search."""
+
+    def __init__(self, index: LexicalIndex) -> None:
+        self._index = index
+
+    def get(self, term: str, default: float) -> float:
+        found = self._index.find(term)
+        return default if found is None else float(self._index.lexicon["idf"][found])
+
+    def __contains__(self, term: object) -> bool:
+        return isinstance(term, str) and self._index.find(term) is not None
+
+
+class LexicalIndex:
+    """BM25 over the arrays `invert` made (memory-mapped from the index directory): the same
+    `scores`, `top`, `idf` and `max_idf` as `BM25`, with no per-term Python objects."""
+
+    def __init__(self, size: int, postings: Postings) -> None:
+        self.size = size
+        self.vocabulary = postings.vocabulary
+        self.lexicon = postings.lexicon
+        self.postings = postings.postings
+        self._words_blob = postings.words
+        self.idf = IdfLookup(self)
+        # The rarest term's idf: what a query term the collection never uses is worth.
+        self.max_idf = float(np.max(self.lexicon["idf"])) if len(self.lexicon) else 1.0
+
+    @classmethod
+    def from_texts(cls, texts: Sequence[str]) -> LexicalIndex:
+        """Built in memory (for collections that were never written to disk)."""
+        words = count_words(texts, np.full(len(texts), -1, dtype=np.int64), None)
+        return cls(len(texts), invert(words))
+
+    def find(self, term: str) -> int | None:
+        """The term's position in the lexicon, or None when no passage uses it."""
+        key = np.uint64(term_hash(term))
+        position = int(np.searchsorted(self.vocabulary, key))
+        if position < len(self.vocabulary) and self.vocabulary[position] == key:
+            return position
+        return None
+
+    def words(self) -> list[str]:
+        """Every single word (no word pairs) some passage uses, sorted."""
+        return decode_words(self._words_blob)
+
+    def rows_with(self, term: str) -> NDArray[np.int64]:
+        """The rows whose text holds `term` (empty when no passage does), ascending."""
+        found = self.find(term)
+        if found is None:
+            return np.zeros(0, dtype=np.int64)
+        entry = self.lexicon[found]
+        rows = self.postings["row"][int(entry["start"]) : int(entry["stop"])]
+        return np.asarray(rows, dtype=np.int64)
+
+    def scores(self, query_tokens: list[str]) -> NDArray[np.float32]:
+        scores = np.zeros(self.size, dtype=np.float32)
+        for term in set(query_tokens):
+            found = self.find(term)
+            if found is not None:
+                entry = self.lexicon[found]
+                posting = self.postings[int(entry["start"]) : int(entry["stop"])]
+                scores[posting["row"]] += float(entry["idf"]) * posting["weight"]
+        return scores
+
+    def top(
+        self, query_tokens: list[str], k: int, scores: NDArray[np.float32] | None = None
+    ) -> list[tuple[int, float]]:
+        """The k best rows (ties by row); pass `scores` when they were already computed."""
+        if not self.size:
+            return []
+        if scores is None:
+            scores = self.scores(query_tokens)
+        matching = np.flatnonzero(scores > 0)
+        if not len(matching):
+            return []
+        k = min(k, len(matching))
+        best = matching[np.argpartition(-scores[matching], k - 1)[:k]]
+        ranked = sorted(best.tolist(), key=lambda row: (-float(scores[row]), row))
+        return [(row, float(scores[row])) for row in ranked]

@@ -1,0 +1,178 @@
+"""Incremental builds: a passage whose text the previous generation already embedded (with the
+same model) takes its vector from there; only new texts reach the model.
+
+The previous generation is the cache: beside its vectors it keeps `keys-<gen>.npy`, one
+16-byte digest of each passage's text per row (and how many distinct terms the passage has in
+`wordcounts-<gen>.npy`, bot/index/postings.py), so a build finds reusable rows, their vectors
+and their term counts without reading or tokenising any passage text again.  The cache is
+therefore written, fsynced and swapped in atomically with the generation it belongs to, and a
+build that dies leaves the previous one (and its cache) in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bot.index.embedding import Embedder
+from bot.index.manifest import MANIFEST, Manifest
+from bot.index.postings import WORDCOUNT_DTYPE, WordCounts, decode_words
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+KEY_BYTES = 16
+KEYS_DTYPE = np.dtype([("key", "u1", (KEY_BYTES,)), ("terms", "<i8")])
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def text_key(text: str) -> bytes:
+    """The content address of a passage's text (its vector depends on nothing else)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=KEY_BYTES).digest()
+
+
+def text_keys(texts: Sequence[str]) -> NDArray[np.uint8]:
+    """One row of KEY_BYTES per text."""
+    joined = b"".join(text_key(text) for text in texts)
+    return np.frombuffer(joined, dtype=np.uint8).reshape(len(texts), KEY_BYTES).copy()
+
+
+@dataclass
+class Previous:
+    """What the previous generation offers a new build: its manifest, and for each text key
+    the row of its vector (and of its lexical entries)."""
+
+    manifest: Manifest
+    rows: dict[bytes, int]
+    vectors: NDArray[np.float32]  # memory-mapped
+    words: WordCounts
+
+
+def keys_table(keys: NDArray[np.uint8], words: WordCounts) -> NDArray[np.void]:
+    """What `keys-<gen>.npy` holds: each passage's text key and its number of distinct terms."""
+    table = np.zeros(len(keys), dtype=KEYS_DTYPE)
+    table["key"] = keys
+    table["terms"] = words.sizes
+    return table
+
+
+def previous_generation(index_dir: Path, model: str, dimension: int) -> Previous | None:
+    """The generation the manifest names now, if its vectors can serve `model`; None when
+    there is none, it is from another model or format, or any of its files is unreadable
+    (then everything is embedded afresh, as before incremental builds)."""
+    try:
+        data = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
+        manifest = Manifest.from_json(data)
+        if (
+            data.get("format_version") != manifest.format_version
+            or manifest.model != model
+            or manifest.dimension != dimension
+            or not {"keys", "wordcounts", "words"} <= set(manifest.files)
+        ):
+            return None
+        table = np.load(index_dir / manifest.files["keys"], mmap_mode="r")
+        vectors = np.load(index_dir / manifest.files["vectors"], mmap_mode="r")
+        entries = np.load(index_dir / manifest.files["wordcounts"], mmap_mode="r")
+        count = manifest.passage_count
+        if (
+            table.dtype != KEYS_DTYPE
+            or table.shape != (count,)
+            or vectors.shape != (count, dimension)
+            or entries.dtype != WORDCOUNT_DTYPE
+        ):
+            return None
+        sizes = np.asarray(table["terms"], dtype=np.int64)
+        if len(entries) != int(sizes.sum()) or (sizes < 0).any():
+            return None
+        rows = {key: row for row, key in enumerate(_key_bytes(table["key"]))}
+        words = set(decode_words(np.load(index_dir / manifest.files["words"], mmap_mode="r")))
+    # EOFError: np.load of an empty file.
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return None
+    return Previous(manifest, rows, vectors, WordCounts(sizes, entries, words))
+
+
+def _key_bytes(keys: NDArray[np.uint8]) -> list[bytes]:
+    # One read of the whole table, then one slice per row: no per-row numpy calls.
+    blob = np.ascontiguousarray(keys).tobytes()
+    return [blob[i : i + KEY_BYTES] for i in range(0, len(blob), KEY_BYTES)]
+
+
+@dataclass
+class VectorPlan:
+    """Where each passage's vector comes from."""
+
+    keys: NDArray[np.uint8]
+    reused_from: NDArray[np.int64]  # previous row per passage, -1 when it must be embedded
+    to_embed: list[int]  # one passage row per distinct new text
+    removed: int  # previous passages whose text is gone
+
+
+def plan_vectors(texts: Sequence[str], previous: Previous | None) -> VectorPlan:
+    keys = text_keys(texts)
+    reused_from = np.full(len(texts), -1, dtype=np.int64)
+    to_embed: list[int] = []
+    first_row: dict[bytes, int] = {}
+    old_rows = previous.rows if previous is not None else {}
+    used: set[int] = set()
+    for row, key in enumerate(_key_bytes(keys)):
+        old = old_rows.get(key)
+        if old is not None:
+            reused_from[row] = old
+            used.add(old)
+        elif first_row.setdefault(key, row) == row:
+            to_embed.append(row)
+    previous_count = previous.manifest.passage_count if previous is not None else 0
+    return VectorPlan(keys, reused_from, to_embed, previous_count - len(used))
+
+
+def assemble_vectors(
+    plan: VectorPlan,
+    texts: Sequence[str],
+    previous: Previous | None,
+    embedder: Embedder,
+    batch: int,
+    progress: ProgressCallback | None = None,
+) -> NDArray[np.float32]:
+    """Every passage's vector: reused rows copied from the previous generation, the new texts
+    embedded (each distinct text once)."""
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    reused = np.flatnonzero(plan.reused_from >= 0)
+    if len(reused):
+        assert previous is not None
+        # Sorted source rows read the memory-mapped file front to back.
+        order = np.argsort(plan.reused_from[reused], kind="stable")
+        vectors[reused[order]] = previous.vectors[plan.reused_from[reused][order]]
+    embedded = embed_texts([texts[row] for row in plan.to_embed], embedder, batch, progress)
+    if plan.to_embed:
+        vectors[plan.to_embed] = embedded
+        # A text repeated within this build shares the vector embedded for its first row.
+        key_of_row = _key_bytes(plan.keys)
+        first_of_key = {key_of_row[row]: row for row in plan.to_embed}
+        for row in np.flatnonzero(plan.reused_from < 0).tolist():
+            source = first_of_key[key_of_row[row]]
+            if source != row:
+                vectors[row] = vectors[source]
+    return vectors
+
+
+def embed_texts(
+    texts: list[str], embedder: Embedder, batch: int, progress: ProgressCallback | None = None
+) -> NDArray[np.float32]:
+    """Embed in batches of similar length: a batch is padded to its longest text, so sorting
+    by length first wastes far less of the model's time on padding."""
+    out = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for begin in range(0, len(order), batch):
+        rows = order[begin : begin + batch]
+        out[rows] = embedder.encode([texts[i] for i in rows], batch_size=batch)
+        if progress is not None:
+            progress(min(begin + batch, len(order)), len(order))
+    return out
