@@ -85,17 +85,19 @@ def one_size(documents: int, options: BenchOptions, added: Path, embedder: Any) 
     from bot.index.build import build_index, embed_passages
     from bot.index.embedding import HashingEmbedder
     from bot.index.passages import cut_corpus
+    from bot.search.calibration import calibrate
 
     with tempfile.TemporaryDirectory(prefix="footnote-incremental-") as tmp:
         corpus, index = Path(tmp) / "corpus", Path(tmp) / "index"
         write_library(corpus, documents, options.corpus_dir)
         stand_in = HashingEmbedder(dimension=embedder.dimension, name=embedder.name)
         started = time.perf_counter()
-        base = build_index(corpus, index, stand_in, allow_large=True)
+        # Calibrated, as `footnote index` does it.
+        base = build_index(corpus, index, stand_in, allow_large=True, calibrate=calibrate)
         base_seconds = time.perf_counter() - started
         (corpus / added.name).write_text(added.read_text(encoding="utf-8"), encoding="utf-8")
         started = time.perf_counter()
-        report = build_index(corpus, index, embedder, allow_large=True)
+        report = build_index(corpus, index, embedder, allow_large=True, calibrate=calibrate)
         add_seconds = time.perf_counter() - started
         from bot.corpus import read_document
 
