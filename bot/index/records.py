@@ -120,6 +120,7 @@ class ParagraphTable(Sequence[ParagraphRecord]):
         self._texts = columns.texts
         self._sentences = columns.sentences
         self._documents = documents
+        self._keys: NDArray[np.int64] | None = None
         # The paragraphs of recent questions' candidates are asked for again and again.
         self._record = functools.lru_cache(maxsize=RECENT_RECORDS)(self._make_record)
 
@@ -178,12 +179,11 @@ class ParagraphTable(Sequence[ParagraphRecord]):
         )
 
     def _section_keys(self) -> NDArray[np.int64]:
-        keys: NDArray[np.int64] | None = getattr(self, "_keys", None)
-        if keys is None:
+        if self._keys is None:
             table = self._table
-            keys = table["document"].astype(np.int64) << 32 | table["section"].astype(np.int64)
-            self._keys = keys
-        return keys
+            documents = table["document"].astype(np.int64)
+            self._keys = documents << 32 | table["section"].astype(np.int64)
+        return self._keys
 
 
 class PassageTable(Sequence[Passage]):
