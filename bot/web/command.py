@@ -23,12 +23,14 @@ OpenIndex = Callable[[Settings], "tuple[Retriever, Any]"]
 
 
 def cmd_web(open_index: OpenIndex, args: argparse.Namespace, settings: Settings) -> int:
+    from bot.index.threads import limit_threads
     from bot.search.engine import Engine
     from bot.web.serve import ReaderServer, require_reader, serve_until_stopped
     from bot.web.server import Reader
 
     require_reader(settings)
     settings = settings.with_overrides(web_listen=args.web_host or None, web_port=args.web_port)
+    limit_threads(settings.serving_threads)  # a serving process, like the bot
     retriever, _ = open_index(settings)
     engine = Engine(retriever)
     port = DEFAULT_PORT if settings.web_port is None else settings.web_port
