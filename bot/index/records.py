@@ -19,13 +19,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, TypeVar, overload
 
 import numpy as np
 
 from bot.index.manifest import DocumentInfo
 from bot.index.passages import ParagraphRecord, Passage
 from bot.text import window_span
+
+R = TypeVar("R")
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -112,28 +114,27 @@ def to_columns(
     )
 
 
-class ParagraphTable(Sequence[ParagraphRecord]):
-    """Paragraph records, made row by row from the columns."""
+class _RecordTable(Sequence[R]):
+    """Rows of a memory-mapped column table, made into records only when asked for."""
 
-    def __init__(self, columns: Columns, documents: Sequence[DocumentInfo]) -> None:
-        self._table = columns.paragraphs
-        self._texts = columns.texts
-        self._sentences = columns.sentences
-        self._documents = documents
-        self._keys: NDArray[np.int64] | None = None
-        # The paragraphs of recent questions' candidates are asked for again and again.
+    def __init__(self, table: NDArray[np.void]) -> None:
+        self._table = table
+        # The records of recent questions' candidates are asked for again and again.
         self._record = functools.lru_cache(maxsize=RECENT_RECORDS)(self._make_record)
+
+    def _make_record(self, row: int) -> R:
+        raise NotImplementedError
 
     def __len__(self) -> int:
         return len(self._table)
 
     @overload
-    def __getitem__(self, row: int) -> ParagraphRecord: ...
+    def __getitem__(self, row: int) -> R: ...
 
     @overload
-    def __getitem__(self, row: slice) -> list[ParagraphRecord]: ...
+    def __getitem__(self, row: slice) -> list[R]: ...
 
-    def __getitem__(self, row: int | slice) -> ParagraphRecord | list[ParagraphRecord]:
+    def __getitem__(self, row: int | slice) -> R | list[R]:
         if isinstance(row, slice):
             return [self[r] for r in range(*row.indices(len(self)))]
         if row < 0:
@@ -141,6 +142,17 @@ class ParagraphTable(Sequence[ParagraphRecord]):
         if not 0 <= row < len(self):
             raise IndexError(row)
         return self._record(row)
+
+
+class ParagraphTable(_RecordTable[ParagraphRecord]):
+    """Paragraph records, made row by row from the columns."""
+
+    def __init__(self, columns: Columns, documents: Sequence[DocumentInfo]) -> None:
+        super().__init__(columns.paragraphs)
+        self._texts = columns.texts
+        self._sentences = columns.sentences
+        self._documents = documents
+        self._keys: NDArray[np.int64] | None = None
 
     def _make_record(self, row: int) -> ParagraphRecord:
         entry = self._table[row]
@@ -186,32 +198,13 @@ class ParagraphTable(Sequence[ParagraphRecord]):
         return self._keys
 
 
-class PassageTable(Sequence[Passage]):
+class PassageTable(_RecordTable[Passage]):
     """Passages, made row by row from the columns and their paragraphs."""
 
     def __init__(self, columns: Columns, paragraphs: ParagraphTable) -> None:
-        self._table = columns.passages
+        super().__init__(columns.passages)
         self._paragraphs = paragraphs
-        self._record = functools.lru_cache(maxsize=RECENT_RECORDS)(self._make_record)
         self._ids_sorted: tuple[NDArray[np.int64], NDArray[np.uint64]] | None = None
-
-    def __len__(self) -> int:
-        return len(self._table)
-
-    @overload
-    def __getitem__(self, row: int) -> Passage: ...
-
-    @overload
-    def __getitem__(self, row: slice) -> list[Passage]: ...
-
-    def __getitem__(self, row: int | slice) -> Passage | list[Passage]:
-        if isinstance(row, slice):
-            return [self[r] for r in range(*row.indices(len(self)))]
-        if row < 0:
-            row += len(self)
-        if not 0 <= row < len(self):
-            raise IndexError(row)
-        return self._record(row)
 
     def _make_record(self, row: int) -> Passage:
         entry = self._table[row]
