@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bot.corpus import read_document
-from bot.index.lexical import BM25, STOPWORDS, index_terms, tokenize
+from bot.index.lexical import STOPWORDS, index_terms, tokenize
 from bot.index.passages import cut_document
 from tests.helpers.essay import ESSAY
+from tests.helpers.reference_bm25 import BM25
 
 # ----------------------------------------------------------------------------- tokenize
 

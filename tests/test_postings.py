@@ -12,10 +12,11 @@ from bot.evals import KOREAN_CRISIS_QUESTIONS
 from bot.evals.evaluation import load_eval_set
 from bot.index.build import build_index
 from bot.index.embedding import HashingEmbedder
-from bot.index.lexical import BM25, index_terms
+from bot.index.lexical import index_terms
 from bot.index.postings import LexicalIndex
 from bot.index.store import load_index
 from tests.helpers.essay import EXTRA_ESSAY, copy_essay, write_text
+from tests.helpers.reference_bm25 import BM25
 
 EVAL = load_eval_set(KOREAN_CRISIS_QUESTIONS)
 QUESTIONS = [q.question for q in EVAL.questions] + list(EVAL.off_topic)
