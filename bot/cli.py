@@ -319,9 +319,7 @@ def configure_logging(settings: Settings) -> None:
     redact_secrets(settings.telegram_token, settings.webhook_secret)
     handler = logging.StreamHandler()
     handler.setFormatter(PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(
-        level=os.environ.get("FOOTNOTE_LOG_LEVEL", "INFO").upper(), handlers=[handler]
-    )
+    logging.basicConfig(level=settings.log_level, handlers=[handler])
     # httpx logs every request URL, and Telegram URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -330,6 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     serving = args.command in {"run", "start"}
+    settings: Settings | None = None
     try:
         settings = settings_for(args)
         # Every line printed below, and every log record, is redacted from here on.
@@ -348,7 +347,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             # A service manager restarting the bot cannot fix a setting, a corpus or an index
             # that does not fit: EX_CONFIG, which deploy/footnote.service does not restart on.
             return EXIT_CONFIG if serving else EXIT_ERROR
-        if os.environ.get("FOOTNOTE_DEBUG"):
+        # Settings that failed to load cannot say; the environment alone then decides.
+        debug = settings.debug if settings is not None else bool(os.environ.get("FOOTNOTE_DEBUG"))
+        if debug:
             raise
         _say(
             f"footnote: unexpected error: {type(exc).__name__}: {exc} "

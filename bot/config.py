@@ -45,6 +45,9 @@ class Settings:
         return self.public_url if self.web_reader else None
     # Threads for torch and FAISS while serving (bot/index/threads.py; 0 = every core).
     serving_threads: int = 1
+    # Logging of the serving commands, and whether an unexpected error shows its traceback.
+    log_level: str = "INFO"
+    debug: bool = False
 
     def require_token(self) -> str:
         if not self.telegram_token:
@@ -198,7 +201,19 @@ def load_settings(
         web_listen=env.get("FOOTNOTE_WEB_LISTEN") or "127.0.0.1",
         web_port=_port(env, "FOOTNOTE_WEB_PORT"),
         serving_threads=_threads(env, "FOOTNOTE_TORCH_THREADS", 1),
+        log_level=_log_level(env, "FOOTNOTE_LOG_LEVEL"),
+        debug=_flag(env, "FOOTNOTE_DEBUG"),
     )
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(env: Mapping[str, str], key: str) -> str:
+    level = (env.get(key) or "INFO").strip().upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"{key} must be one of {', '.join(LOG_LEVELS)}, got {env.get(key)!r}")
+    return level
 
 
 def _threads(env: Mapping[str, str], key: str, default: int) -> int:
