@@ -97,3 +97,49 @@ def test_the_option_defaults_to_the_debian_package(tmp_path: Path) -> None:
     assert options_from_args(plain, corpus, None, "m").pydocs is None
     assert options_from_args(default, corpus, None, "m").pydocs == PYDOCS_HTML
     assert options_from_args(chosen, corpus, None, "m").pydocs == tmp_path
+
+
+def test_missing_docs_are_installed_with_apt_get(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    import bot.bench.pydocs as pydocs
+
+    html = tmp_path / "python3.11" / "html"
+    commands: list[list[str]] = []
+
+    def fake_run(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        commands.append(command)
+        if "install" in command:  # what the package would put in place
+            html.mkdir(parents=True)
+            (html / "index.html").write_text(PAGE.format(title="Python"), encoding="utf-8")
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(pydocs, "PYDOCS_HTML", html)
+    monkeypatch.setattr(pydocs.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(pydocs.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(pydocs.subprocess, "run", fake_run)
+    log = io.StringIO()
+    assert ensure_pydocs(html, log) == html
+    assert [c[1:3] for c in commands] == [["update", "-qq"], ["install", "-y"]]
+    assert commands[1][-1] == "python3.11-doc"
+    assert "installing python3.11-doc" in log.getvalue()
+    assert ensure_pydocs(html, log) == html and len(commands) == 2  # present: nothing run
+
+
+def test_a_failed_install_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    import bot.bench.pydocs as pydocs
+
+    def refused(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(command, 100, "", "E: Unable to locate package")
+
+    html = tmp_path / "html"
+    monkeypatch.setattr(pydocs, "PYDOCS_HTML", html)
+    monkeypatch.setattr(pydocs.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(pydocs.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(pydocs.subprocess, "run", refused)
+    with pytest.raises(BenchError, match=r"could not install python3\.11-doc.*Unable to locate"):
+        ensure_pydocs(html, io.StringIO())
