@@ -3,8 +3,8 @@
 The pages come from the Debian package python3.11-doc (/usr/share/doc/python3.11/html, about
 530 pages), installed with apt-get when missing.  They are copied into a fresh corpus folder
 and indexed by `footnote index` in a child process with the hashing embedder: the real model
-would need hours for ~120k passages (docs/performance.md 6.1: 21.5 passages/s), and what is
-measured here is everything around the model.  Then:
+would need about 1.6 hours for its ~124k passages (docs/performance.md 6.1: 21.5 passages/s),
+and what is measured here is everything around the model.  Then:
 
 * every page is accounted for: pages copied = documents read + pages named as skipped;
 * a fresh process opens the index and answers its first question (the hashing embedder loads
