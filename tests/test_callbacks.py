@@ -36,12 +36,15 @@ def fits(data: str) -> str:
     return data
 
 
-@given(result_lists, st.integers(min_value=0, max_value=MAX_RESULTS - 1))
-def test_results_round_trip(items: list[tuple[str, int | None]], position: int) -> None:
-    results = Results(tuple(items))
+@given(result_lists, st.integers(min_value=0, max_value=MAX_RESULTS - 1), st.booleans())
+def test_results_round_trip(
+    items: list[tuple[str, int | None]], position: int, closest: bool
+) -> None:
+    results = Results(tuple(items), closest=closest)
     data = fits(encode_results(results, position))
     press = decode(data)
     assert press == ShowResult(results, min(position, len(items) - 1))
+    assert isinstance(press, ShowResult) and press.results.closest is closest
 
 
 def test_results_beyond_the_limit_are_dropped_and_positions_clamped() -> None:
@@ -94,6 +97,9 @@ FORGED = [
     "r9:0123456789ab-0123456789ab0",
     "r0:0123456789ab3",  # highlight index out of range
     "r0:" + "0123456789ab-" * 5,  # more results than a button ever holds
+    "r0x:0123456789ab-",  # an unknown verdict mark
+    "r0cc:0123456789ab-",
+    "rc0:0123456789ab-",
     "r١:0123456789ab-",  # a non-ASCII digit
     "p:0123456789AB",
     "p:0123456789a",

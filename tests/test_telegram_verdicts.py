@@ -12,7 +12,15 @@ from bot.render.reply import CLOSEST_LEAD
 from bot.search.ranking import RetrievalConfig
 from bot.search.thresholds import Thresholds
 from tests.botapi.server import FakeBotApi
-from tests.helpers.footnote_bot import QUESTION, App, Essay, assert_clean, build_essay
+from tests.helpers.footnote_bot import (
+    QUESTION,
+    App,
+    Essay,
+    assert_clean,
+    build_essay,
+    button_data,
+)
+from tests.test_telegram_buttons import USER, press
 from tests.test_telegram_e2e import say
 from tests.test_telegram_inline import inline
 
@@ -55,4 +63,21 @@ async def test_inline_cards_carry_the_verdict(
     refused = await inline(fake_botapi, app, NEVER_MENTIONED)
     assert refused["results"] == []
     assert refused["button"]["text"] == "Never mentions Japan — open Footnote"
+    assert_clean(fake_botapi, caplog)
+
+
+async def test_paging_keeps_the_closest_caution(
+    fake_botapi: FakeBotApi, app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Next and Previous edit the message in place: every page of a "closest" answer still
+    says it may not answer, not only the first one."""
+    first = await say(fake_botapi, app, QUESTION, USER)
+    assert first.text.startswith(CLOSEST_LEAD)
+    nxt = await press(fake_botapi, app, USER, first.message_id, button_data(first)["Next ▶"])
+    assert nxt.text.startswith(CLOSEST_LEAD), nxt.text
+    assert nxt.text != first.text
+    back = await press(
+        fake_botapi, app, USER, first.message_id, button_data(nxt.message)["◀ Previous"]
+    )
+    assert back.text == first.text
     assert_clean(fake_botapi, caplog)

@@ -9,9 +9,12 @@ import json
 import pytest
 
 from bot.chat import chat_loop
+from bot.render.callbacks import decode
 from bot.render.contract import answer_json
+from bot.render.presses import render_press
 from bot.render.reply import (
     CLOSEST_LEAD,
+    Reply,
     answer_reply,
     inline_refusal,
     never_mentioned,
@@ -59,6 +62,24 @@ def test_replies_say_the_verdict(retriever: Retriever, closest: Answer) -> None:
     refusal = answer_reply(retriever.ask("Did Kim Jong Il approve it?"))
     assert plain_text(refusal.html).startswith("The essays never mention Kim Jong Il.")
     assert refusal.buttons  # the nearest sections are still offered
+
+
+def _page(retriever: Retriever, reply: Reply, label: str) -> Reply:
+    data = next(b.callback_data for row in reply.buttons for b in row if b.text == label)
+    paged = render_press(retriever.library, decode(data))
+    assert paged is not None
+    return paged
+
+
+def test_paging_keeps_the_verdict(retriever: Retriever, closest: Answer) -> None:
+    first = answer_reply(closest)
+    second = _page(retriever, first, "Next ▶")
+    assert plain_text(second.html).startswith(CLOSEST_LEAD)
+    assert second.html != first.html  # another result, the same caution
+    assert _page(retriever, second, "◀ Previous").html == first.html
+    answered = retriever.with_config(RetrievalConfig(thresholds=Thresholds(0.0, 0.0)))
+    answer = answer_reply(answered.ask(QUESTION))
+    assert not plain_text(_page(retriever, answer, "Next ▶").html).startswith(CLOSEST_LEAD)
 
 
 def test_never_mentioned_lists_at_most_three_names() -> None:

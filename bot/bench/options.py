@@ -16,6 +16,8 @@ from bot.errors import BenchError
 from bot.evals import KOREAN_CRISIS_QUESTIONS
 
 INLINE_TEXT = "What is the dual track proposal?"
+# Python's HTML documentation, from the Debian package python3.11-doc (bot/bench/pydocs.py).
+PYDOCS_HTML = Path("/usr/share/doc/python3.11/html")
 
 
 @dataclass
@@ -44,6 +46,7 @@ class BenchOptions:
     costs: bool = False
     costs_scale: float = 1.0
     web: bool = False
+    pydocs: Path | None = None
     torch_threads: int | None = None
     json: bool = False
     out: Path | None = None
@@ -121,6 +124,15 @@ def add_bench_arguments(bench: argparse.ArgumentParser) -> None:
         help="the web reader: /p/<id> on a 10k-word essay, /api/ask beside the CLI's answer path",
     )
     bench.add_argument(
+        "--pydocs",
+        nargs="?",
+        const=str(PYDOCS_HTML),
+        metavar="DIR",
+        help="index Python's HTML documentation (python3.11-doc, installed with apt-get when "
+        f"missing; default {PYDOCS_HTML}) with the hashing embedder, then time the first answer, "
+        "sections and cite on it",
+    )
+    bench.add_argument(
         "--torch-threads", type=int, metavar="N", help="torch intra-op threads (default: torch's)"
     )
 
@@ -168,6 +180,7 @@ def options_from_args(
         costs=args.costs,
         costs_scale=args.costs_scale,
         web=getattr(args, "web", False),
+        pydocs=Path(args.pydocs) if getattr(args, "pydocs", None) else None,
         torch_threads=args.torch_threads,
         json=args.json,
         out=Path(args.out) if args.out else None,

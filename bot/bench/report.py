@@ -69,6 +69,22 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 )
                 gib = entry["peak_rss_gib"]
                 add("1M peak RSS, vectors + index (GiB)", "<= 4", gib, gib <= 4)
+    pydocs = results.get("pydocs")
+    if pydocs:
+        add(
+            f"Python docs: pages = read + skipped and named ({pydocs['pages']} pages)",
+            "all",
+            pydocs["documents_read"] + pydocs["skipped_named"],
+            pydocs["accounted"],
+        )
+        first = pydocs["first"]
+        passages = f"{pydocs['passages']} passages"
+        value = round(first["open_seconds"] + first["first_answer_seconds"], 3)
+        add(f"Python docs, {passages}: open + first answer (s)", "<= 1", value, value <= 1)
+        value = first["peak_rss_mb"]
+        add(f"Python docs, {passages}: peak RSS (MB)", "<= 400", value, value <= 400)
+        for name, heavy in pydocs["heavy_imports"].items():
+            add(f"Python docs: {name} imports no torch", "none", len(heavy), not heavy)
     return targets
 
 
@@ -98,6 +114,10 @@ def format_summary(results: dict[str, Any]) -> str:
         out.append(format_costs(results["costs"]))
     if results.get("web"):
         out.append(format_web(results["web"]))
+    if results.get("pydocs"):
+        from bot.bench.pydocs import format_pydocs
+
+        out.append(format_pydocs(results["pydocs"]))
     targets = results.get("targets")
     if targets is not None:
         out.append("\nTargets:")

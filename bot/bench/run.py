@@ -12,6 +12,8 @@ Sections (docs/performance.md has the figures and the command behind each table)
   section shown.
 * web (--web, web.py) -- the web reader: /p/<id> on a 10k-word essay, /api/ask beside the
   CLI's answer path.
+* pydocs (--pydocs, pydocs.py) -- Python's HTML documentation indexed (hashing embedder), then
+  its first answer in a fresh process, `sections` and `cite` timed on it.
 
 Everything heavy is imported lazily: `footnote --help` must not pay for this package.
 """
@@ -101,6 +103,10 @@ def run_bench(options: BenchOptions, default_model: str, log: TextIO) -> dict[st
         from bot.bench.incremental import run_incremental
 
         results["incremental"] = run_incremental(options, log)
+    if options.pydocs:
+        from bot.bench.pydocs import run_pydocs
+
+        results["pydocs"] = run_pydocs(options, log)
     if options.costs:
         from bot.bench.costs import run_costs
 

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from bot.errors import CallbackDataError
 
 MAX_CALLBACK_BYTES = 64
-MAX_RESULTS = 4  # "r0:" + 4 x (12-hex id + highlight digit) = 55 bytes
+MAX_RESULTS = 4  # "r0c:" + 4 x (12-hex id + highlight digit) = 56 bytes
 MAX_SECTION_NO = 999_999
 _ID = r"[0-9a-f]{12}"
 _PASSAGE_ID = re.compile(_ID)
 # Matched with fullmatch: "$" alone would accept a trailing newline, and \d any Unicode digit.
-_RESULTS = re.compile(rf"r([0-9]):((?:{_ID}[0-2-]){{1,{MAX_RESULTS}}})")
+# "c" after the position marks results whose verdict was "closest", so that paging keeps the
+# caution above the quote without asking the question again.
+_RESULTS = re.compile(rf"r([0-9])(c?):((?:{_ID}[0-2-]){{1,{MAX_RESULTS}}})")
 _PARAGRAPH = re.compile(rf"p:({_ID})")
 _SECTION_OF = re.compile(rf"s:({_ID})")
 _SECTION = re.compile(r"t:([0-9a-f]{8}):(0|[1-9][0-9]{0,5})")
@@ -23,9 +25,11 @@ _CONTENTS = "c"
 
 @dataclass(frozen=True)
 class Results:
-    """The results of one question: passage ids with the index of the sentence to highlight."""
+    """The results of one question: passage ids with the index of the sentence to highlight,
+    and whether they are only the closest passages (the verdict "closest"), not answers."""
 
     items: tuple[tuple[str, int | None], ...]
+    closest: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,8 @@ def encode_results(results: Results, position: int) -> str:
     if not items:
         raise ValueError("no results to encode")
     packed = "".join(f"{_id(pid)}{'-' if h is None else min(max(h, 0), 2)}" for pid, h in items)
-    return _checked(f"r{min(max(position, 0), len(items) - 1)}:{packed}")
+    mark = "c" if results.closest else ""
+    return _checked(f"r{min(max(position, 0), len(items) - 1)}{mark}:{packed}")
 
 
 def encode_paragraph(passage_id: str) -> str:
@@ -104,7 +109,7 @@ def decode(data: str | None) -> Press:
     if not data:
         raise CallbackDataError("empty callback data")
     if match := _RESULTS.fullmatch(data):
-        packed = match.group(2)
+        packed = match.group(3)
         items = tuple(
             (packed[i : i + 12], None if packed[i + 12] == "-" else int(packed[i + 12]))
             for i in range(0, len(packed), 13)
@@ -112,7 +117,7 @@ def decode(data: str | None) -> Press:
         position = int(match.group(1))
         if position >= len(items):
             raise CallbackDataError(f"result {position} of {len(items)}")
-        return ShowResult(Results(items), position)
+        return ShowResult(Results(items, closest=match.group(2) == "c"), position)
     if match := _PARAGRAPH.fullmatch(data):
         return ShowParagraph(match.group(1))
     if match := _SECTION_OF.fullmatch(data):

@@ -14,6 +14,7 @@ from bot.render.callbacks import (
     doc_key,
 )
 from bot.render.reply import (
+    CLOSEST_LEAD,
     SECTION_VIEW_PARAGRAPHS,
     Reply,
     hit_reply,
@@ -36,7 +37,10 @@ def render_press(library: Library, press: Press, reader_url: str | None = None) 
             return None
         span = None if highlight is None else hit.sentence_span(highlight)
         hit = replace(hit, highlight=span)
-        return hit_reply(hit, press.results, press.position, reader_url=reader_url)
+        # The caution of a "closest" verdict travels in the callback data: every page of the
+        # results says it, not only the first.
+        lead = CLOSEST_LEAD if press.results.closest else ""
+        return hit_reply(hit, press.results, press.position, lead, reader_url=reader_url)
     if isinstance(press, ShowParagraph):
         hit = library.passage(press.passage_id)
         if hit is None:

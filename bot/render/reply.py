@@ -158,7 +158,10 @@ def answer_reply(answer: Answer, position: int = 0, reader_url: str | None = Non
     if answer.found and answer.hits:
         hits = answer.hits[:MAX_RESULTS]
         position = min(max(position, 0), len(hits) - 1)
-        results = Results(tuple((h.passage.id, h.highlighted_sentence()) for h in hits))
+        results = Results(
+            tuple((h.passage.id, h.highlighted_sentence()) for h in hits),
+            closest=answer.verdict == "closest",
+        )
         return hit_reply(
             hits[position], results, position, verdict_lead(answer), reader_url=reader_url
         )

@@ -64,6 +64,12 @@ async def reload_index(application: Application[Any, Any, Any, Any, Any, Any]) -
         engine.swap(retriever)
     status = f"rebuilt ({report.reason})" if report.rebuilt else "already up to date"
     summary = f"Index {status}: {report.documents} documents, {report.passages} passages."
+    if report.rebuilt:
+        # The rebuild is incremental: say how much of the previous generation it kept.
+        summary += (
+            f" Vectors: {report.reused} reused, {report.embedded} embedded, "
+            f"{report.removed} removed."
+        )
     return summary + skipped_summary(report.problems)
 
 
