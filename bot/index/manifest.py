@@ -123,6 +123,10 @@ class Manifest:
     # Per ranking mode, the verdict thresholds fitted to this corpus when it was indexed
     # (bot/search/calibration.py): {"hybrid": {"absent_below": ..., "answer_from": ...}}.
     calibration: dict[str, dict[str, float]] = field(default_factory=dict)
+    # What the calibration and the IVF quantizer were fitted on, so that a later build can
+    # keep them while the library changed little (bot/index/refit.py `Fit`); {} = unknown.
+    calibration_fit: dict[str, int] = field(default_factory=dict)
+    quantizer_fit: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
