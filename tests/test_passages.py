@@ -7,16 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from bot.corpus import Document, read_corpus, read_document
+from bot.corpus import Document, read_document
 from bot.index.passages import (
     MAX_WINDOW,
     ParagraphRecord,
     Passage,
-    _source_offsets,
-    _source_offsets_by_character,
     cut_corpus,
     cut_document,
     passage_id,
@@ -28,8 +24,6 @@ from tests.helpers.essay import (
     ESSAY_PASSAGES,
     ESSAY_SENTENCES,
     EXTRA_ESSAY,
-    REPO,
-    SAMPLES,
     SECTION_TITLES,
     write_text,
 )
@@ -270,48 +264,3 @@ def test_passage_id_inputs() -> None:
     assert passage_id("doc", "Some text!", 0, 0, 0) != base
     assert passage_id("doc", "Some text.", 1, 0, 0) != base
     assert passage_id("doc", "Some text.", 0, 0, 1) != base
-
-
-# --------------------------------------------------------- the map from folded text to source
-
-_PIECES = st.sampled_from(["a", "b", "é", "中", " ", "  ", "\n", " \n ", "\t", "\u00a0", "\x1c"])
-
-
-@settings(max_examples=400, deadline=None)
-@given(st.lists(_PIECES, max_size=30), st.integers(0, 3), st.booleans())
-def test_source_offsets_match_the_character_by_character_map(
-    pieces: list[str], cut: int, refold: bool
-) -> None:
-    """The whole-string map gives exactly what the step-per-character one (the reference it
-    replaced) gives: on folded text, on a prefix of it, and on text that does not fold."""
-    source = "".join(pieces)
-    folded = re.sub(r"\s+", " ", source) if refold else source
-    folded = folded[: max(0, len(folded) - cut)]
-    assert _source_offsets(source, folded) == _source_offsets_by_character(source, folded)
-
-
-def test_source_offsets_whitespace_is_what_str_isspace_says() -> None:
-    """The fast map finds runs with the regular expression `\\s`; the reference asks
-    `str.isspace`: they must agree on every character."""
-    disagree = [
-        code
-        for code in range(0x110000)
-        if (re.fullmatch(r"\s", chr(code)) is not None) != chr(code).isspace()
-    ]
-    assert disagree == []
-
-
-def test_cut_offsets_unchanged_on_the_shipped_essay_and_samples(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Every paragraph and passage of the essay and of the sample corpus (every format) is cut
-    exactly as with the reference map."""
-    import bot.index.passages as passages_module
-
-    real = [path for path in sorted((REPO / "tests" / "data" / "real").iterdir()) if path.is_dir()]
-    folders = [SAMPLES] + [path for path in real if path.name != "pdf"]  # pdf: slow to read
-    documents = [read_document(ESSAY)] + [doc for f in folders for doc in read_corpus(f)[0]]
-    assert len(documents) > 10
-    fast = [cut_document(document) for document in documents]
-    monkeypatch.setattr(passages_module, "_source_offsets", _source_offsets_by_character)
-    assert [cut_document(document) for document in documents] == fast

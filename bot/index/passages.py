@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-import numpy as np
 
 from bot.corpus import Document
 from bot.index.sentences import split_sentences
@@ -72,39 +69,8 @@ def passage_id(doc_id: str, paragraph_text: str, occurrence: int, first: int, la
     return PassageIds(doc_id, paragraph_text, occurrence).window(first, last)
 
 
-# A run of whitespace in a document's text, which the paragraph's folded text says as one space.
-_WHITESPACE_RUN = re.compile(r"\s+")
-# Whitespace other than a plain space: folded text that kept one is matched character by
-# character (rare; the readers fold every run to a space).
-_OTHER_WHITESPACE = re.compile(r"[^\S ]")
-
-
 def _source_offsets(source: str, folded: str) -> list[int] | None:
-    """Map each position in `folded` (whitespace runs folded to one space) to `source`, and
-    one past its end; None when `folded` is not `source` so folded (or a start of it).
-
-    Whole-string operations instead of a Python step per character: a build cuts every
-    paragraph of the library, and this map was most of the time it took."""
-    if _OTHER_WHITESPACE.search(folded):
-        return _source_offsets_by_character(source, folded)
-    if not _WHITESPACE_RUN.sub(" ", source).startswith(folded):
-        return None
-    # Source positions of the folded text's characters: every position except the second
-    # and later characters of each whitespace run.
-    runs = [match.span() for match in _WHITESPACE_RUN.finditer(source)]
-    inside = np.zeros(len(source) + 1, dtype=np.int64)
-    if runs:
-        bounds = np.array(runs, dtype=np.int64)
-        inside[bounds[:, 0] + 1] += 1
-        inside[bounds[:, 1]] -= 1
-    kept = np.flatnonzero(np.cumsum(inside[: len(source)]) == 0)
-    after = int(kept[len(folded)]) if len(folded) < len(kept) else len(source)
-    mapping: list[int] = kept[: len(folded)].tolist()
-    mapping.append(after)
-    return mapping
-
-
-def _source_offsets_by_character(source: str, folded: str) -> list[int] | None:
+    """Map each position in `folded` (whitespace runs folded to one space) to `source`."""
     mapping: list[int] = []
     i = 0
     for char in folded:
