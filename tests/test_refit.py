@@ -42,11 +42,12 @@ def library(tmp_path: Path) -> Path:
     return corpus
 
 
-def edit(corpus: Path, number: int) -> None:
-    """A new paragraph at the end of one document (a few new passages)."""
+def edit(corpus: Path, number: int, round_no: int = 0) -> None:
+    """A new paragraph of four sentences at the end of one document (nine new passages)."""
     path = sorted(corpus.iterdir())[number]
     text = path.read_text(encoding="utf-8")
-    write_text(path, text + f"\nA paragraph added in edit {number}. It says something new.\n")
+    added = "\n" + " ".join(f"Edit {round_no} adds sentence {n} to {number}." for n in range(4))
+    write_text(path, text + added)
 
 
 def test_decide() -> None:
@@ -71,7 +72,7 @@ def test_small_changes_keep_the_calibration_until_they_add_up(
     total = first.passages
     changed = 0
     for number in range(10):
-        edit(library, number % 3)
+        edit(library, number % 3, number)
         report = build_index(library, index, HashingEmbedder(), calibrate=calibrator)
         changed += report.embedded + report.removed
         manifest = read_manifest(index)
@@ -82,6 +83,7 @@ def test_small_changes_keep_the_calibration_until_they_add_up(
             line = f"Verdict thresholds kept: {share} of passages changed since they were"
             assert f"{line} calibrated." in build_summary(report).splitlines()
         else:
+            assert number >= 2  # kept at least twice before the changes added up
             assert calibrator.calls == 2 and manifest.calibration != calibration
             assert manifest.calibration_fit == {"passages": report.passages, "changed": 0}
             assert report.fits[0].startswith("verdict thresholds calibrated: ")

@@ -37,14 +37,14 @@ from bot.corpus import CorpusProblem, Document, read_corpus
 from bot.corpus.files import scan_corpus
 from bot.errors import CorpusError, IndexProblem
 from bot.index.ann import build_faiss, choose_faiss_type, ivf_reusing_quantizer, read_ivf
+from bot.index.carry import cut_library, document_key, records_of
 from bot.index.embedding import Embedder
 from bot.index.lock import writer_lock
 from bot.index.manifest import Manifest, describe_documents, read_manifest
 from bot.index.memory import check_fits
-from bot.index.passages import PASSAGE_FORMAT, ParagraphRecord, Passage, cut_corpus
+from bot.index.passages import PASSAGE_FORMAT, ParagraphRecord, Passage
 from bot.index.postings import LexicalIndex, count_words, invert
 from bot.index.publish import publish_generation
-from bot.index.records import to_columns
 from bot.index.refit import Fit, RefitDecision, decide, refit_line
 from bot.index.report import BuildReport
 from bot.index.reuse import (
@@ -133,18 +133,21 @@ def write_index(
     fits the manifest's verdict thresholds."""
     started = time.perf_counter()
     refit = refit or Refit()
-    paragraphs, passages = cut_corpus(documents)
-    check_fits(len(passages), embedder.dimension, allow_large)
-    texts = [passage.text for passage in passages]
     previous = previous_generation(index_dir, embedder.name, embedder.dimension)
-    plan = plan_vectors(texts, previous)
+    cut = cut_library(
+        documents,
+        previous.manifest if previous is not None else None,
+        previous.columns if previous is not None else None,
+    )
+    check_fits(cut.passage_count, embedder.dimension, allow_large)
+    texts, columns = cut.texts, cut.columns
+    plan = plan_vectors(texts, previous, cut.carried_from)
     vectors = assemble_vectors(plan, texts, previous, embedder, EMBED_BATCH, progress)
     words = count_words(texts, plan.reused_from, previous.words if previous else None)
     lexical = invert(words)
-    described = describe_documents(documents, passages)
-    columns = to_columns(described, paragraphs, passages)
+    described = describe_documents(documents, cut.section_passages)
     counts = VectorCounts(int((plan.reused_from >= 0).sum()), len(plan.to_embed), plan.removed)
-    faiss_type, params = choose_faiss_type(len(passages))
+    faiss_type, params = choose_faiss_type(cut.passage_count)
     approximate, quantizer = _approximate(
         index_dir, vectors, faiss_type, params, previous, plan.reused_from, counts, refit
     )
@@ -168,8 +171,8 @@ def write_index(
     manifest = Manifest(
         model=embedder.name,
         dimension=embedder.dimension,
-        passage_count=len(passages),
-        paragraph_count=len(paragraphs),
+        passage_count=cut.passage_count,
+        paragraph_count=cut.paragraph_count,
         corpus_hash=fingerprint,
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         faiss_type=faiss_type,
@@ -179,6 +182,7 @@ def write_index(
         problems=tuple(problems),
         build_seconds=round(time.perf_counter() - started, 3),
         quantizer_fit=quantizer.fit.to_json() if quantizer else {},
+        document_keys={document.doc_id: document_key(document) for document in documents},
     )
     previous_fit = (
         Fit.from_json(previous.manifest.calibration_fit)
@@ -186,7 +190,7 @@ def write_index(
         else None
     )
     calibration: RefitDecision | None = decide(
-        previous_fit, counts.changed, len(passages), refit.calibration
+        previous_fit, counts.changed, cut.passage_count, refit.calibration
     )
     if calibration is not None and not calibration.refit:
         assert previous is not None
@@ -196,6 +200,7 @@ def write_index(
             calibration_fit=calibration.fit.to_json(),
         )
     elif calibration is not None and calibrate is not None:
+        paragraphs, passages = records_of(cut, described)
         thresholds = calibrate(
             manifest,
             passages,
