@@ -45,7 +45,7 @@ from bot.index.memory import check_fits
 from bot.index.passages import PASSAGE_FORMAT, ParagraphRecord, Passage
 from bot.index.postings import LexicalIndex, count_words, invert
 from bot.index.publish import publish_generation
-from bot.index.refit import Fit, RefitDecision, decide, refit_line
+from bot.index.refit import Fit, Refit, RefitDecision, decide, refit_line
 from bot.index.report import BuildReport
 from bot.index.reuse import (
     Previous,
@@ -84,6 +84,7 @@ class _BuildOptions:
     allow_large: bool
     calibrate: Calibrator | None
     refit: Refit
+    fingerprint: str
 
 
 __all__ = ["BuildReport", "ProgressCallback", "build_index", "embed_passages", "write_index"]
@@ -222,15 +223,6 @@ def write_index(
 
 
 @dataclass(frozen=True)
-class Refit:
-    """Requests to fit again what a build would otherwise keep (None: the policy decides),
-    named as the report says them ("--force", "--recalibrate")."""
-
-    calibration: str | None = None
-    quantizer: str | None = None
-
-
-@dataclass(frozen=True)
 class VectorCounts:
     """What a build did beyond the corpus: vectors reused, embedded, removed, and whether the
     verdict thresholds and the IVF quantizer were kept (None: the build has none)."""
@@ -279,16 +271,21 @@ def _approximate(
 
 
 def staleness(
-    index_dir: Path, corpus_dir: Path, model: str, follow_links: bool = False
+    index_dir: Path,
+    corpus_dir: Path,
+    model: str,
+    follow_links: bool = False,
+    fingerprint: str | None = None,
 ) -> str | None:
-    """Why the index must be rebuilt, or None when it is up to date."""
+    """Why the index must be rebuilt, or None when it is up to date (`fingerprint`: the
+    corpus's, when the caller has it already)."""
     try:
         manifest = read_manifest(index_dir)
     except IndexProblem as exc:
         return str(exc)
     if manifest.model != model:
         return f"the model changed ({manifest.model} -> {model})"
-    if manifest.corpus_hash != corpus_fingerprint(corpus_dir, follow_links):
+    if manifest.corpus_hash != (fingerprint or corpus_fingerprint(corpus_dir, follow_links)):
         return "the corpus changed"
     missing = [name for name in manifest.files.values() if not (index_dir / name).is_file()]
     if missing:
@@ -318,7 +315,9 @@ def build_index(
         return _up_to_date(index_dir, started)
     with writer_lock(index_dir, on_wait=on_wait):
         # Checked again under the lock: the build we waited for may have done the work.
-        stale = staleness(index_dir, corpus_dir, embedder.name, follow_links)
+        # Hashed once under the lock: the build reads the corpus as this fingerprint saw it.
+        fingerprint = corpus_fingerprint(corpus_dir, follow_links)
+        stale = staleness(index_dir, corpus_dir, embedder.name, follow_links, fingerprint)
         reason = "forced" if force else stale or ("recalibration asked for" if asked else None)
         if reason is None:
             return _up_to_date(index_dir, started)
@@ -329,7 +328,7 @@ def build_index(
             if recalibrate
             else Refit()
         )
-        options = _BuildOptions(follow_links, allow_large, calibrate, refit)
+        options = _BuildOptions(follow_links, allow_large, calibrate, refit, fingerprint)
         return _rebuild(corpus_dir, index_dir, embedder, progress, reason, options, started)
 
 
@@ -355,7 +354,6 @@ def _rebuild(
     options: _BuildOptions,
     started: float,
 ) -> BuildReport:
-    fingerprint = corpus_fingerprint(corpus_dir, options.follow_links)
     documents, problems = read_corpus(corpus_dir, options.follow_links)
     if not documents:
         named = "; ".join(f"{p.path}: {p.reason}" for p in problems)
@@ -366,7 +364,7 @@ def _rebuild(
         index_dir,
         documents,
         problems,
-        fingerprint,
+        options.fingerprint,
         embedder,
         progress,
         options.allow_large,

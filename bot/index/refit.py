@@ -55,6 +55,15 @@ class Fit:
 
 
 @dataclass(frozen=True)
+class Refit:
+    """Requests to fit again what a build would otherwise keep (None: the policy decides),
+    named as the report says them ("--force", "--recalibrate")."""
+
+    calibration: str | None = None
+    quantizer: str | None = None
+
+
+@dataclass(frozen=True)
 class RefitDecision:
     """Whether to fit again, the `Fit` the new manifest records, and why: the share of
     passages changed since the last fit, or (`share` None) the request or the lack of one."""
