@@ -37,7 +37,7 @@ from bot.corpus import CorpusProblem, Document, read_corpus
 from bot.corpus.files import scan_corpus
 from bot.errors import CorpusError, IndexProblem
 from bot.index.ann import build_faiss, choose_faiss_type, ivf_reusing_quantizer, read_ivf
-from bot.index.carry import cut_library, document_key, records_of
+from bot.index.carry import cut_library, records_of
 from bot.index.embedding import Embedder
 from bot.index.lock import writer_lock
 from bot.index.manifest import Manifest, describe_documents, read_manifest
@@ -183,24 +183,23 @@ def write_index(
         problems=tuple(problems),
         build_seconds=round(time.perf_counter() - started, 3),
         quantizer_fit=quantizer.fit.to_json() if quantizer else {},
-        document_keys={document.doc_id: document_key(document) for document in documents},
+        document_keys=cut.document_keys,
     )
     previous_fit = (
         Fit.from_json(previous.manifest.calibration_fit)
         if previous is not None and previous.manifest.calibration
         else None
     )
-    calibration: RefitDecision | None = decide(
-        previous_fit, counts.changed, cut.passage_count, refit.calibration
-    )
-    if calibration is not None and not calibration.refit:
+    calibration = decide(previous_fit, counts.changed, cut.passage_count, refit.calibration)
+    said: RefitDecision | None = calibration
+    if not calibration.refit:
         assert previous is not None
         manifest = replace(
             manifest,
             calibration=previous.manifest.calibration,
             calibration_fit=calibration.fit.to_json(),
         )
-    elif calibration is not None and calibrate is not None:
+    elif calibrate is not None:
         paragraphs, passages = records_of(cut, described)
         thresholds = calibrate(
             manifest,
@@ -216,8 +215,8 @@ def write_index(
             manifest, calibration=thresholds, calibration_fit=calibration.fit.to_json()
         )
     else:
-        calibration = None  # nothing calibrated, nothing to say
-    counts = replace(counts, calibration=calibration, quantizer=quantizer)
+        said = None  # nothing calibrated (no calibrator given), nothing to say
+    counts = replace(counts, calibration=said, quantizer=quantizer)
     publish_generation(index_dir, arrays, approximate, manifest)
     return manifest, counts
 

@@ -61,6 +61,8 @@ class LibraryCut:
     # Passages per (document id, section number), for the manifest's table of contents.
     section_passages: Counter[tuple[str, int]]
     documents_carried: int
+    # Per document id, its key, for the new manifest.
+    document_keys: dict[str, str]
     # The records themselves, when every document was cut now (calibration reads them).
     records: tuple[list[ParagraphRecord], list[Passage]] | None
 
@@ -78,7 +80,8 @@ def cut_library(
 ) -> LibraryCut:
     """Cut `documents`, carrying over from the previous generation (`previous`, whose columns
     are `old`) every document whose key it recorded unchanged."""
-    carriable = _carriable(documents, previous, old)
+    keys = {document.doc_id: document_key(document) for document in documents}
+    carriable = _carriable(keys, previous, old)
     if not carriable:
         paragraphs, passages = cut_corpus(documents)
         stubs = [DocumentInfo(d.doc_id, d.path, d.title, ()) for d in documents]
@@ -88,6 +91,7 @@ def cut_library(
             [passage.text for passage in passages],
             Counter((passage.doc_id, passage.section_no) for passage in passages),
             0,
+            keys,
             (paragraphs, passages),
         )
     assert previous is not None and old is not None
@@ -120,24 +124,24 @@ def cut_library(
         texts,
         section_passages,
         len(carriable),
+        keys,
         None,
     )
 
 
 def _carriable(
-    documents: Sequence[Document], previous: Manifest | None, old: Columns | None
+    keys: dict[str, str], previous: Manifest | None, old: Columns | None
 ) -> dict[str, int]:
-    """Document id -> its number in the previous generation, for each document it may carry."""
+    """Document id -> its number in the previous generation, for each document whose key
+    (`keys`, by document id) the previous generation recorded unchanged."""
     if previous is None or old is None or not previous.document_keys:
         return {}
     numbers = {info.doc_id: number for number, info in enumerate(previous.documents)}
-    carriable = {}
-    for document in documents:
-        number = numbers.get(document.doc_id)
-        key = previous.document_keys.get(document.doc_id)
-        if number is not None and key is not None and key == document_key(document):
-            carriable[document.doc_id] = number
-    return carriable
+    return {
+        doc_id: numbers[doc_id]
+        for doc_id, key in keys.items()
+        if doc_id in numbers and previous.document_keys.get(doc_id) == key
+    }
 
 
 def _carry(old: Columns, begin: int, end: int) -> tuple[Columns, NDArray[np.int64]]:
