@@ -74,6 +74,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             on_wait=_say_waiting,
             allow_large=args.allow_large,
             calibrate=calibrate,
+            recalibrate=args.recalibrate,
         )
     finally:
         close()
@@ -220,6 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
     index = sub.add_parser("index", parents=[common], help="build or refresh the index")
     index.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
     index.add_argument("--quiet", action="store_true", help="no progress bar")
+    index.add_argument(
+        "--recalibrate",
+        action="store_true",
+        help="fit the verdict thresholds to the corpus again, even if it changed little",
+    )
     index.add_argument(
         "--allow-large",
         action="store_true",

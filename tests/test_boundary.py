@@ -14,8 +14,9 @@ from bot.config import load_settings
 from bot.corpus import read_corpus
 from bot.corpus.files import LINK_OUTSIDE, SECRET_LOOKING, scan_corpus
 from bot.errors import ConfigError, IndexProblem
-from bot.index.build import build_index, corpus_fingerprint
+from bot.index.build import build_index
 from bot.index.embedding import HashingEmbedder
+from bot.index.fingerprint import corpus_fingerprint
 from bot.index.lock import LOCK_FILE, writer_lock
 from bot.index.manifest import MANIFEST, read_manifest
 from bot.index.store import load_index, open_index

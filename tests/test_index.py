@@ -23,8 +23,9 @@ import bot.index.build as build_module
 from bot.corpus import read_corpus
 from bot.errors import CorpusError
 from bot.index.ann import EXACT_SEARCH_LIMIT, build_faiss, choose_faiss_type
-from bot.index.build import build_index, corpus_fingerprint
+from bot.index.build import build_index
 from bot.index.embedding import HashingEmbedder
+from bot.index.fingerprint import corpus_fingerprint
 from bot.index.manifest import FORMAT_VERSION, GENERATION_STEMS, MANIFEST, read_manifest
 from bot.index.passages import cut_corpus
 from bot.index.store import IndexProblem, load_index, open_index

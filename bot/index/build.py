@@ -15,19 +15,15 @@ Layout of the index directory:
                                (bot/index/postings.py)
     faiss-<gen>.index          the approximate FAISS index, for large collections only
 
-A build writes a new generation into a temporary directory, moves its files in and then
-replaces manifest.json in one atomic rename: until that rename the previous generation is the
-one every reader sees, so a crash or a full disk mid-build leaves the old index answering.
+A build writes a new generation beside the old one and swaps it in atomically
+(bot/index/publish.py), reusing from the old one every vector whose text it holds
+(bot/index/reuse.py) and, while the library changed little, its verdict thresholds and IVF
+quantizer (bot/index/refit.py).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -37,24 +33,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot.corpus import CorpusProblem, Document, read_corpus
-from bot.corpus.files import scan_corpus
 from bot.errors import CorpusError, IndexProblem
-from bot.index.ann import build_faiss, choose_faiss_type
+from bot.index.ann import build_faiss, choose_faiss_type, ivf_reusing_quantizer, read_ivf
+from bot.index.carry import cut_library, records_of
 from bot.index.embedding import Embedder
+from bot.index.fingerprint import corpus_fingerprint
 from bot.index.lock import writer_lock
-from bot.index.manifest import (
-    GENERATION_STEMS,
-    MANIFEST,
-    Manifest,
-    describe_documents,
-    read_manifest,
-)
+from bot.index.manifest import Manifest, describe_documents, read_manifest
 from bot.index.memory import check_fits
-from bot.index.passages import PASSAGE_FORMAT, ParagraphRecord, Passage, cut_corpus
+from bot.index.passages import ParagraphRecord, Passage
 from bot.index.postings import LexicalIndex, count_words, invert
-from bot.index.records import to_columns
+from bot.index.publish import publish_generation
+from bot.index.refit import Fit, Refit, RefitDecision, decide, refit_line
 from bot.index.report import BuildReport
 from bot.index.reuse import (
+    Previous,
     ProgressCallback,
     assemble_vectors,
     embed_texts,
@@ -89,37 +82,11 @@ class _BuildOptions:
     follow_links: bool
     allow_large: bool
     calibrate: Calibrator | None
+    refit: Refit
+    fingerprint: str
 
 
 __all__ = ["BuildReport", "ProgressCallback", "build_index", "embed_passages", "write_index"]
-
-
-def corpus_fingerprint(corpus_dir: Path, follow_links: bool = False) -> str:
-    """Hash of every corpus file's name and bytes, and of what was skipped: detects changes
-    (a folder that becomes readable, say) without parsing anything."""
-    digest = hashlib.sha256(f"footnote-corpus passages-v{PASSAGE_FORMAT}\n".encode())
-    if not corpus_dir.is_dir():
-        raise CorpusError(str(corpus_dir), "the corpus directory does not exist")
-    scan = scan_corpus(corpus_dir, follow_links)
-    for path in scan.files:
-        relative = path.relative_to(corpus_dir)
-        try:
-            content = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError as exc:
-            content = f"unreadable:{exc.errno}"
-        digest.update(f"{relative.as_posix()}\t{content}\n".encode())
-    for problem in scan.skipped:
-        digest.update(f"skipped\t{problem.path}\t{problem.reason}\n".encode())
-    return digest.hexdigest()
-
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def embed_passages(
@@ -138,152 +105,164 @@ def write_index(
     progress: ProgressCallback | None = None,
     allow_large: bool = False,
     calibrate: Calibrator | None = None,
+    refit: Refit | None = None,
 ) -> tuple[Manifest, VectorCounts]:
     """Build a new generation and swap it in atomically; vectors of texts the current
-    generation already holds (same model) are reused, not embedded again.  `calibrate` (the
-    search stage's, passed in so that this stage never imports a later one) fits the
-    manifest's verdict thresholds."""
+    generation already holds (same model) are reused, not embedded again, and so are its
+    verdict thresholds and IVF quantizer while the library changed little (bot/index/refit.py).
+    `calibrate` (the search stage's, passed in so that this stage never imports a later one)
+    fits the manifest's verdict thresholds."""
     started = time.perf_counter()
-    paragraphs, passages = cut_corpus(documents)
-    check_fits(len(passages), embedder.dimension, allow_large)
-    texts = [passage.text for passage in passages]
+    refit = refit or Refit()
     previous = previous_generation(index_dir, embedder.name, embedder.dimension)
-    plan = plan_vectors(texts, previous)
+    cut = cut_library(
+        documents,
+        previous.manifest if previous is not None else None,
+        previous.columns if previous is not None else None,
+    )
+    check_fits(cut.passage_count, embedder.dimension, allow_large)
+    texts, columns = cut.texts, cut.columns
+    plan = plan_vectors(texts, previous, cut.carried_from)
     vectors = assemble_vectors(plan, texts, previous, embedder, EMBED_BATCH, progress)
     words = count_words(texts, plan.reused_from, previous.words if previous else None)
     lexical = invert(words)
-    described = describe_documents(documents, passages)
-    columns = to_columns(described, paragraphs, passages)
+    described = describe_documents(documents, cut.section_passages)
     counts = VectorCounts(int((plan.reused_from >= 0).sum()), len(plan.to_embed), plan.removed)
-    faiss_type, params = choose_faiss_type(len(passages))
+    faiss_type, params = choose_faiss_type(cut.passage_count)
+    approximate, quantizer = _approximate(
+        index_dir, vectors, faiss_type, params, previous, plan.reused_from, counts, refit
+    )
     generation = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
-    files = {
-        "passages": f"passages-{generation}.npy",
-        "paragraphs": f"paragraphs-{generation}.npy",
-        "texts": f"texts-{generation}.npy",
-        "sentences": f"sentences-{generation}.npy",
-        "vectors": f"vectors-{generation}.npy",
-        "keys": f"keys-{generation}.npy",
-        "vocabulary": f"vocabulary-{generation}.npy",
-        "lexicon": f"lexicon-{generation}.npy",
-        "postings": f"postings-{generation}.npy",
-        "wordcounts": f"wordcounts-{generation}.npy",
-        "words": f"words-{generation}.npy",
+    arrays: dict[str, NDArray[Any]] = {
+        "passages": columns.passages,
+        "paragraphs": columns.paragraphs,
+        "texts": columns.texts,
+        "sentences": columns.sentences,
+        "vectors": vectors,
+        "keys": keys_table(plan.keys, words),
+        "wordcounts": words.entries,
+        "vocabulary": lexical.vocabulary,
+        "lexicon": lexical.lexicon,
+        "postings": lexical.postings,
+        "words": lexical.words,
     }
-    if faiss_type != "flat":
+    files = {name: f"{name}-{generation}.npy" for name in arrays}
+    if approximate is not None:
         files["faiss"] = f"faiss-{generation}.index"
-    try:
-        index_dir.mkdir(parents=True, exist_ok=True)
-        previous_files = _read_manifest_files(index_dir)
-        with tempfile.TemporaryDirectory(prefix=".build-", dir=index_dir) as tmp:
-            staging = Path(tmp)
-            np.save(staging / files["passages"], columns.passages)
-            np.save(staging / files["paragraphs"], columns.paragraphs)
-            np.save(staging / files["texts"], columns.texts)
-            np.save(staging / files["sentences"], columns.sentences)
-            np.save(staging / files["vectors"], vectors)
-            np.save(staging / files["keys"], keys_table(plan.keys, words))
-            np.save(staging / files["wordcounts"], words.entries)
-            np.save(staging / files["vocabulary"], lexical.vocabulary)
-            np.save(staging / files["lexicon"], lexical.lexicon)
-            np.save(staging / files["postings"], lexical.postings)
-            np.save(staging / files["words"], lexical.words)
-            approximate = None
-            if "faiss" in files:
-                import faiss
-
-                approximate = build_faiss(vectors, faiss_type, params)
-                faiss.write_index(approximate, str(staging / files["faiss"]))
-            manifest = Manifest(
-                model=embedder.name,
-                dimension=embedder.dimension,
-                passage_count=len(passages),
-                paragraph_count=len(paragraphs),
-                corpus_hash=fingerprint,
-                built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                faiss_type=faiss_type,
-                faiss_params=params,
-                files=files,
-                documents=described,
-                problems=tuple(problems),
-                build_seconds=round(time.perf_counter() - started, 3),
-            )
-            if calibrate is not None:
-                calibration = calibrate(
-                    manifest,
-                    passages,
-                    paragraphs,
-                    vectors,
-                    embedder,
-                    LexicalIndex(len(passages), lexical),
-                    # The index the server will search (not a flat copy built again).
-                    approximate,
-                )
-                manifest = replace(manifest, calibration=calibration)
-            (staging / MANIFEST).write_text(
-                json.dumps(manifest.to_json(), ensure_ascii=False, indent=1), encoding="utf-8"
-            )
-            for name in [*files.values(), MANIFEST]:
-                with (staging / name).open("rb") as handle:
-                    os.fsync(handle.fileno())
-            for name in files.values():
-                os.replace(staging / name, index_dir / name)
-            _fsync_dir(index_dir)
-            # The one step that makes the new generation visible.
-            os.replace(staging / MANIFEST, index_dir / MANIFEST)
-            _fsync_dir(index_dir)
-    except OSError as exc:
-        raise IndexProblem(f"cannot write the index in {index_dir}: {exc.strerror or exc}") from exc
-    # The generation the manifest names now is kept whatever happened meanwhile.
-    keep = set(files.values()) | previous_files | _read_manifest_files(index_dir)
-    _remove_stale_generations(index_dir, keep)
+    manifest = Manifest(
+        model=embedder.name,
+        dimension=embedder.dimension,
+        passage_count=cut.passage_count,
+        paragraph_count=cut.paragraph_count,
+        corpus_hash=fingerprint,
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        faiss_type=faiss_type,
+        faiss_params=params,
+        files=files,
+        documents=described,
+        problems=tuple(problems),
+        build_seconds=round(time.perf_counter() - started, 3),
+        quantizer_fit=quantizer.fit.to_json() if quantizer else {},
+        document_keys=cut.document_keys,
+    )
+    previous_fit = (
+        Fit.from_json(previous.manifest.calibration_fit)
+        if previous is not None and previous.manifest.calibration
+        else None
+    )
+    calibration = decide(previous_fit, counts.changed, cut.passage_count, refit.calibration)
+    said: RefitDecision | None = calibration
+    if not calibration.refit:
+        assert previous is not None
+        manifest = replace(
+            manifest,
+            calibration=previous.manifest.calibration,
+            calibration_fit=calibration.fit.to_json(),
+        )
+    elif calibrate is not None:
+        paragraphs, passages = records_of(cut, described)
+        thresholds = calibrate(
+            manifest,
+            passages,
+            paragraphs,
+            vectors,
+            embedder,
+            LexicalIndex(len(passages), lexical),
+            # The index the server will search (not a flat copy built again).
+            approximate,
+        )
+        manifest = replace(
+            manifest, calibration=thresholds, calibration_fit=calibration.fit.to_json()
+        )
+    else:
+        said = None  # nothing calibrated (no calibrator given), nothing to say
+    counts = replace(counts, calibration=said, quantizer=quantizer)
+    publish_generation(index_dir, arrays, approximate, manifest)
     return manifest, counts
 
 
 @dataclass(frozen=True)
 class VectorCounts:
+    """What a build did beyond the corpus: vectors reused, embedded, removed, and whether the
+    verdict thresholds and the IVF quantizer were kept (None: the build has none)."""
+
     reused: int
     embedded: int
     removed: int
+    calibration: RefitDecision | None = None
+    quantizer: RefitDecision | None = None
+
+    @property
+    def changed(self) -> int:
+        return self.embedded + self.removed
 
 
-def _read_manifest_files(index_dir: Path) -> set[str]:
-    try:
-        data = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
-        return set(data.get("files", {}).values())
-    except (OSError, ValueError, AttributeError, TypeError, RecursionError):
-        return set()
-
-
-def _remove_stale_generations(index_dir: Path, keep: set[str]) -> None:
-    # The previous generation is kept too: a reader that loaded the old manifest a moment
-    # ago may still be opening its files.
-    for path in index_dir.iterdir():
-        stem = path.name.split("-", 1)[0]
-        if path.is_file() and stem in GENERATION_STEMS:
-            if path.name not in keep:
-                with contextlib.suppress(OSError):
-                    path.unlink()
-        elif path.is_dir() and path.name.startswith(".build-") and _older_than(path, 3600):
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def _older_than(path: Path, seconds: float) -> bool:
-    try:
-        return time.time() - path.stat().st_mtime > seconds
-    except OSError:
-        return False
+def _approximate(
+    index_dir: Path,
+    vectors: NDArray[np.float32],
+    faiss_type: str,
+    params: dict[str, int],
+    previous: Previous | None,
+    reused_from: NDArray[np.int64],
+    counts: VectorCounts,
+    refit: Refit,
+) -> tuple[Any | None, RefitDecision | None]:
+    """The FAISS index to write (None: exact search, made at load), and for IVF whether the
+    previous generation's trained quantizer was kept."""
+    if faiss_type == "flat":
+        return None, None
+    before = previous.manifest if previous is not None else None
+    comparable = (
+        before is not None
+        and before.faiss_type == faiss_type
+        and before.faiss_params.get("nlist") == params["nlist"]
+        and "faiss" in before.files
+    )
+    fit = Fit.from_json(before.quantizer_fit) if before is not None and comparable else None
+    decision = decide(fit, counts.changed, len(vectors), refit.quantizer)
+    if not decision.refit:
+        assert before is not None
+        old = read_ivf(index_dir / before.files["faiss"], vectors.shape[1], params["nlist"])
+        if old is not None:
+            return ivf_reusing_quantizer(vectors, params, old, reused_from), decision
+        decision = RefitDecision(True, Fit(len(vectors)), None, "the previous one is unreadable")
+    return build_faiss(vectors, faiss_type, params), decision
 
 
 def staleness(
-    index_dir: Path, corpus_dir: Path, model: str, follow_links: bool = False
+    index_dir: Path,
+    corpus_dir: Path,
+    model: str,
+    follow_links: bool = False,
+    fingerprint: str | None = None,
 ) -> str | None:
-    """Why the index must be rebuilt, or None when it is up to date."""
-    return _staleness(index_dir, corpus_dir, model, follow_links)[0]
+    """Why the index must be rebuilt, or None when it is up to date (`fingerprint`: the
+    corpus's, when the caller has it already)."""
+    return _staleness(index_dir, corpus_dir, model, follow_links, fingerprint)[0]
 
 
 def _staleness(
-    index_dir: Path, corpus_dir: Path, model: str, follow_links: bool
+    index_dir: Path, corpus_dir: Path, model: str, follow_links: bool, fingerprint: str | None
 ) -> tuple[str | None, Manifest | None]:
     """staleness(), with the manifest it read: an up-to-date index is not parsed twice (its
     manifest is 2 MB of JSON on Python's documentation, ~0.07 s a parse)."""
@@ -293,7 +272,7 @@ def _staleness(
         return str(exc), None
     if manifest.model != model:
         return f"the model changed ({manifest.model} -> {model})", manifest
-    if manifest.corpus_hash != corpus_fingerprint(corpus_dir, follow_links):
+    if manifest.corpus_hash != (fingerprint or corpus_fingerprint(corpus_dir, follow_links)):
         return "the corpus changed", manifest
     missing = [name for name in manifest.files.values() if not (index_dir / name).is_file()]
     if missing:
@@ -311,24 +290,36 @@ def build_index(
     on_wait: Callable[[str], None] | None = None,
     allow_large: bool = False,
     calibrate: Calibrator | None = None,
+    recalibrate: bool = False,
 ) -> BuildReport:
-    """Rebuild the index if the corpus or the model changed (or `force`), holding the index
-    directory's writer lock; `on_wait` hears who holds it if another build is running."""
+    """Rebuild the index if the corpus or the model changed (or `force`, or `recalibrate`),
+    holding the index directory's writer lock; `on_wait` hears who holds it if another build
+    is running.  `force` also fits the verdict thresholds and the IVF quantizer again, and
+    `recalibrate` the thresholds; otherwise bot/index/refit.py decides."""
     started = time.perf_counter()
-    if not force:
-        reason, manifest = _staleness(index_dir, corpus_dir, embedder.name, follow_links)
+    asked = force or recalibrate
+    if not asked:
+        reason, manifest = _staleness(index_dir, corpus_dir, embedder.name, follow_links, None)
         if reason is None:
             return _up_to_date(manifest or read_manifest(index_dir), started)
     with writer_lock(index_dir, on_wait=on_wait):
         # Checked again under the lock: the build we waited for may have done the work.
-        reason, manifest = (
-            ("forced", None)
-            if force
-            else _staleness(index_dir, corpus_dir, embedder.name, follow_links)
+        # Hashed once under the lock: the build reads the corpus as this fingerprint saw it.
+        fingerprint = corpus_fingerprint(corpus_dir, follow_links)
+        stale, manifest = _staleness(
+            index_dir, corpus_dir, embedder.name, follow_links, fingerprint
         )
+        reason = "forced" if force else stale or ("recalibration asked for" if asked else None)
         if reason is None:
             return _up_to_date(manifest or read_manifest(index_dir), started)
-        options = _BuildOptions(follow_links, allow_large, calibrate)
+        refit = (
+            Refit("--force", "--force")
+            if force
+            else Refit("--recalibrate")
+            if recalibrate
+            else Refit()
+        )
+        options = _BuildOptions(follow_links, allow_large, calibrate, refit, fingerprint)
         return _rebuild(corpus_dir, index_dir, embedder, progress, reason, options, started)
 
 
@@ -353,7 +344,6 @@ def _rebuild(
     options: _BuildOptions,
     started: float,
 ) -> BuildReport:
-    fingerprint = corpus_fingerprint(corpus_dir, options.follow_links)
     documents, problems = read_corpus(corpus_dir, options.follow_links)
     if not documents:
         named = "; ".join(f"{p.path}: {p.reason}" for p in problems)
@@ -364,11 +354,12 @@ def _rebuild(
         index_dir,
         documents,
         problems,
-        fingerprint,
+        options.fingerprint,
         embedder,
         progress,
         options.allow_large,
         options.calibrate,
+        options.refit,
     )
     return BuildReport(
         True,
@@ -381,4 +372,12 @@ def _rebuild(
         reused=counts.reused,
         embedded=counts.embedded,
         removed=counts.removed,
+        fits=[
+            refit_line(decision, *words)
+            for decision, words in (
+                (counts.calibration, ("verdict thresholds", "calibrated", "they were")),
+                (counts.quantizer, ("IVF quantizer", "trained", "it was")),
+            )
+            if decision is not None
+        ],
     )

@@ -76,10 +76,15 @@ class DocumentInfo:
 
 
 def describe_documents(
-    documents: Sequence[Document], passages: Sequence[Passage]
+    documents: Sequence[Document], passages: Sequence[Passage] | Counter[tuple[str, int]]
 ) -> tuple[DocumentInfo, ...]:
-    """The manifest's entries for `documents`, cut into `passages`."""
-    per_section = Counter((passage.doc_id, passage.section_no) for passage in passages)
+    """The manifest's entries for `documents`, cut into `passages` (or, counted already, with
+    so many passages per document id and section number)."""
+    per_section = (
+        passages
+        if isinstance(passages, Counter)
+        else Counter((passage.doc_id, passage.section_no) for passage in passages)
+    )
     return tuple(
         DocumentInfo(
             doc_id=document.doc_id,
@@ -123,6 +128,13 @@ class Manifest:
     # Per ranking mode, the verdict thresholds fitted to this corpus when it was indexed
     # (bot/search/calibration.py): {"hybrid": {"absent_below": ..., "answer_from": ...}}.
     calibration: dict[str, dict[str, float]] = field(default_factory=dict)
+    # What the calibration and the IVF quantizer were fitted on, so that a later build can
+    # keep them while the library changed little (bot/index/refit.py `Fit`); {} = unknown.
+    calibration_fit: dict[str, int] = field(default_factory=dict)
+    quantizer_fit: dict[str, int] = field(default_factory=dict)
+    # Per document id, what its rows depend on (bot/index/carry.py document_key): the next
+    # build carries the rows of a document whose key is unchanged instead of cutting it again.
+    document_keys: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -153,7 +153,14 @@ def invert(words: WordCounts, k1: float = BM25_K1, b: float = BM25_B) -> Posting
     # Words a reused passage brought from the previous generation may be gone now.
     candidates = sorted(words.words or ())
     hashes = np.array([term_hash(word) for word in candidates], dtype=np.uint64)
-    present = np.isin(hashes, vocabulary) if len(candidates) else np.zeros(0, dtype=bool)
+    # The vocabulary is sorted: a binary search per word, where np.isin sorted the whole
+    # vocabulary again (1.5 s of a 95k-passage build).
+    found = np.searchsorted(vocabulary, hashes)
+    present = (
+        (found < len(vocabulary)) & (vocabulary[np.minimum(found, len(vocabulary) - 1)] == hashes)
+        if len(vocabulary)
+        else np.zeros(len(hashes), dtype=bool)
+    )
     kept = [word for word, keep in zip(candidates, present.tolist(), strict=True) if keep]
     return Postings(vocabulary, lexicon, postings, encode_words(kept))
 

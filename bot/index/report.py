@@ -26,6 +26,9 @@ class BuildReport:
     reused: int = 0
     embedded: int = 0
     removed: int = 0
+    # Whether the verdict thresholds and the IVF quantizer were kept or fitted again, and why
+    # (bot/index/refit.py): "verdict thresholds kept: 0.1 % of passages changed since ...".
+    fits: list[str] = field(default_factory=list)
 
     def dropped_lines(self) -> list[str]:
         """One line per document that lost something on purpose, then the totals."""

@@ -23,6 +23,7 @@ import numpy as np
 from bot.index.embedding import Embedder
 from bot.index.manifest import MANIFEST, Manifest
 from bot.index.postings import WORDCOUNT_DTYPE, WordCounts, decode_words
+from bot.index.records import PARAGRAPH_DTYPE, PASSAGE_DTYPE, Columns
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -53,6 +54,8 @@ class Previous:
     rows: dict[bytes, int]
     vectors: NDArray[np.float32]  # memory-mapped
     words: WordCounts
+    keys: NDArray[np.uint8]  # memory-mapped: each passage's text key
+    columns: Columns | None  # memory-mapped: its paragraphs and passages (bot/index/carry.py)
 
 
 def keys_table(keys: NDArray[np.uint8], words: WordCounts) -> NDArray[np.void]:
@@ -93,10 +96,32 @@ def previous_generation(index_dir: Path, model: str, dimension: int) -> Previous
             return None
         rows = {key: row for row, key in enumerate(_key_bytes(table["key"]))}
         words = set(decode_words(np.load(index_dir / manifest.files["words"], mmap_mode="r")))
+        columns = _columns(index_dir, manifest)
     # EOFError: np.load of an empty file.
     except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
-    return Previous(manifest, rows, vectors, WordCounts(sizes, entries, words))
+    words_counted = WordCounts(sizes, entries, words)
+    return Previous(manifest, rows, vectors, words_counted, table["key"], columns)
+
+
+def _columns(index_dir: Path, manifest: Manifest) -> Columns | None:
+    """The previous generation's records, if they are whole (else nothing is carried over)."""
+    columns = Columns(
+        *(
+            np.load(index_dir / manifest.files[name], mmap_mode="r")
+            for name in ("passages", "paragraphs", "texts", "sentences")
+        )
+    )
+    if (
+        columns.passages.dtype != PASSAGE_DTYPE
+        or columns.paragraphs.dtype != PARAGRAPH_DTYPE
+        or columns.texts.dtype != np.uint8
+        or columns.sentences.dtype != np.int32
+        or len(columns.passages) != manifest.passage_count
+        or len(columns.paragraphs) != manifest.paragraph_count
+    ):
+        return None
+    return columns
 
 
 def _key_bytes(keys: NDArray[np.uint8]) -> list[bytes]:
@@ -115,22 +140,34 @@ class VectorPlan:
     removed: int  # previous passages whose text is gone
 
 
-def plan_vectors(texts: Sequence[str], previous: Previous | None) -> VectorPlan:
-    keys = text_keys(texts)
-    reused_from = np.full(len(texts), -1, dtype=np.int64)
+def plan_vectors(
+    texts: Sequence[str], previous: Previous | None, carried_from: NDArray[np.int64] | None = None
+) -> VectorPlan:
+    """`carried_from`: per passage, its row in the previous generation when its document was
+    carried over (bot/index/carry.py; its text is then not given), -1 otherwise."""
+    if carried_from is None:
+        carried_from = np.full(len(texts), -1, dtype=np.int64)
+    reused_from = carried_from.copy()
+    carried = np.flatnonzero(carried_from >= 0)
+    cut_now = np.flatnonzero(carried_from < 0).tolist()
+    keys = np.zeros((len(texts), KEY_BYTES), dtype=np.uint8)
+    if len(carried):
+        assert previous is not None
+        keys[carried] = previous.keys[carried_from[carried]]
+    keys[cut_now] = text_keys([texts[row] for row in cut_now]).reshape(-1, KEY_BYTES)
     to_embed: list[int] = []
     first_row: dict[bytes, int] = {}
     old_rows = previous.rows if previous is not None else {}
-    used: set[int] = set()
-    for row, key in enumerate(_key_bytes(keys)):
+    cut_keys = _key_bytes(keys[cut_now])
+    for row, key in zip(cut_now, cut_keys, strict=True):
         old = old_rows.get(key)
         if old is not None:
             reused_from[row] = old
-            used.add(old)
         elif first_row.setdefault(key, row) == row:
             to_embed.append(row)
+    used = len(np.unique(reused_from[reused_from >= 0]))
     previous_count = previous.manifest.passage_count if previous is not None else 0
-    return VectorPlan(keys, reused_from, to_embed, previous_count - len(used))
+    return VectorPlan(keys, reused_from, to_embed, previous_count - used)
 
 
 def assemble_vectors(

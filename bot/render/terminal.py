@@ -90,6 +90,7 @@ def build_summary(report: BuildReport) -> str:
             f"({report.reason}); vectors: {report.reused} reused, {report.embedded} embedded, "
             f"{report.removed} removed."
         ]
+        lines += [f"{fit[:1].upper()}{fit[1:]}." for fit in report.fits]
     else:
         lines = [f"Index is up to date: {report.documents} documents, {report.passages} passages."]
     lines += [skipped_line(p.path, p.reason) for p in report.problems]

@@ -20,6 +20,7 @@ from typing import Any
 
 import bot.index.build
 from bot.index.embedding import HashingEmbedder
+from bot.index.manifest import MANIFEST
 
 STALL_SECONDS = 60.0  # far longer than any test waits: the test kills us first
 
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
         replace = os.replace
 
         def slow_replace(src: Any, dst: Any, **kwargs: Any) -> None:
-            if Path(dst).name == bot.index.build.MANIFEST:
+            if Path(dst).name == MANIFEST:
                 _stall(marker, "about to swap the manifest")
             replace(src, dst, **kwargs)
 
