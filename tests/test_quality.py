@@ -131,11 +131,14 @@ def test_readme_double_suspension(retriever: Retriever) -> None:
 
 
 def test_readme_weather_is_off_topic(retriever: Retriever) -> None:
-    answer = retriever.ask("What's the weather in Seoul?")
+    answer = retriever.ask("What's the weather in Lisbon?")
     assert answer.verdict == "absent" and not answer.found
-    assert answer.missing_terms == ("Seoul",)
+    assert answer.missing_terms == ("Lisbon",)
     assert answer.suggestions
     assert not any(section.empty for section in answer.suggestions)
+    # Seoul is another name of South Korea, which the essay names: refused on its score.
+    seoul = retriever.ask("What's the weather in Seoul?")
+    assert seoul.verdict == "absent" and seoul.missing_terms == ()
 
 
 def test_readme_never_mentions_japan(retriever: Retriever) -> None:

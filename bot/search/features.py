@@ -144,7 +144,7 @@ class FeatureIndex:
             plain += has
             in_paragraph += weight * np.isin(paragraphs, self.paragraph_of[holding])
         # BM25 as a share of a typical window holding every term once, so words the corpus
-        # lacks ("weather", "Seoul") lower it.
+        # lacks ("weather", "Lisbon") lower it.
         ideal = sum(bm25.idf.get(t, bm25.max_idf) for t in set(terms)) or 1.0
         return CandidateFeatures(
             rows=rows,

@@ -15,6 +15,7 @@ from bot.index.lexical import index_terms, tokenize
 from bot.index.manifest import SectionInfo
 from bot.index.passages import Passage
 from bot.index.store import IndexStore
+from bot.search.aliases import is_acronym
 from bot.search.answer import Answer, Hit, Verdict
 from bot.search.features import FeatureIndex, FusionWeights
 from bot.search.library import Library
@@ -84,6 +85,8 @@ class Ranker:
         # "Schrödinger" and "China" finds "Chinese" by a binary search (built once per index;
         # a question only looks its own words up).
         self._plain_vocabulary = sorted({_without_accents(term) for term in store.bm25.words()})
+        # Acronyms looked up so far ("US": written in capitals somewhere?), filled lazily.
+        self._acronyms: dict[str, bool] = {}
 
     def _window_costs(self, rows: NDArray[np.int64]) -> NDArray[np.float32]:
         costs = self._window_cost[rows]
@@ -121,6 +124,30 @@ class Ranker:
         at = bisect.bisect_left(vocabulary, stem)
         return at < len(vocabulary) and vocabulary[at].startswith(stem)
 
+    def mentions(self, name: str) -> bool:
+        """Whether the corpus uses the name `name` ("U.S.", "North Korea"): a single word as
+        `knows` finds it, a name of several words as its words and word pairs, and an acronym
+        only where it is written in capitals ("US" is not the pronoun "us")."""
+        terms = index_terms(name)
+        if not terms:
+            return False
+        if is_acronym(name):
+            return self._acronym_used(name, terms[0])
+        if len(terms) == 1:
+            return self.knows(terms[0])
+        return all(term in self._store.bm25.idf for term in terms)
+
+    def _acronym_used(self, acronym: str, term: str) -> bool:
+        used = self._acronyms.get(acronym)
+        if used is None:
+            letters = [c for c in acronym if c.isalpha()]
+            written = re.compile(r"(?<![\w.])" + r"\.?".join(letters) + r"\.?(?!\w)")
+            # Once per acronym and index, over the windows that hold its token.
+            rows = self._store.bm25.rows_with(term).tolist()
+            used = any(written.search(self._store.passages[row].text) for row in rows)
+            self._acronyms[acronym] = used
+        return used
+
     def answer(self, query: str, k: int, query_vector: NDArray[np.float32] | None) -> Answer:
         tokens = index_terms(query)
         if not query.strip() or (not tokens and not any(c.isalnum() for c in query)):
@@ -132,7 +159,7 @@ class Ranker:
         best = hits[0].score if hits else 0.0
         empty = self._empty_section_named(tokens)
         scores = {"best": round(best, 4)}
-        absent_names = missing_terms(query, self.knows)
+        absent_names = missing_terms(query, self.knows, self.mentions)
         if empty is not None:
             return Answer(
                 query,
