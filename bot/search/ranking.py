@@ -17,7 +17,7 @@ from bot.index.passages import Passage
 from bot.index.store import IndexStore
 from bot.search.aliases import is_acronym
 from bot.search.answer import Answer, Hit, Verdict
-from bot.search.features import FeatureIndex, FusionWeights
+from bot.search.features import SIGNALS, CandidateFeatures, FeatureIndex, FusionWeights
 from bot.search.library import Library
 from bot.search.missing import missing_terms
 from bot.search.thresholds import Thresholds, thresholds_for
@@ -59,9 +59,10 @@ class RetrievalConfig:
 WINDOW_COSTS = {"hybrid": (0.06, 0.0), "dense": (0.06, 0.0), "lexical": (0.1, 0.0)}
 
 # The single-signal baselines: one signal each, so `footnote eval` can say what fusion adds.
+_ONLY = dict.fromkeys(SIGNALS, 0.0)
 _MODE_WEIGHTS = {
-    "dense": FusionWeights(1.0, 0.0, 0.0, 0.0, 0.0, 0.0),
-    "lexical": FusionWeights(0.0, 0.0, 0.0, 0.0, 0.0, 1.0),
+    "dense": FusionWeights(**{**_ONLY, "window_dense": 1.0}),
+    "lexical": FusionWeights(**{**_ONLY, "bm25": 1.0}),
 }
 
 
@@ -191,6 +192,20 @@ class Ranker:
     def _rank(
         self, query: str, tokens: list[str], query_vector: NDArray[np.float32] | None
     ) -> list[tuple[int, float]]:
+        features = self.candidate_features(query, tokens, query_vector)
+        if features is None:
+            return []
+        weights = _MODE_WEIGHTS.get(self.config.mode, self.config.weights)
+        fused = features.fused(weights) - self._window_costs(features.rows)
+        order = np.argsort(-fused, kind="stable")
+        rows = features.rows.tolist()
+        return [(rows[i], float(fused[i])) for i in order]
+
+    def candidate_features(
+        self, query: str, tokens: list[str], query_vector: NDArray[np.float32] | None
+    ) -> CandidateFeatures | None:
+        """Every candidate window of `query` with its signals (None: no candidate); public
+        for the script that fits the weights (scripts/fit_fusion.py)."""
         store, config = self._store, self.config
         use_dense = config.uses_dense and query_vector is not None
         use_lexical = config.mode != "dense"
@@ -203,7 +218,7 @@ class Ranker:
                 r for r, _ in store.bm25.top(tokens, config.candidates, scores=lexical_all)
             )
         if not candidates:
-            return []
+            return None
         # Every window of a candidate's paragraph competes, so the quote can narrow to the
         # best sentence or widen to its neighbours.
         rows = sorted(
@@ -213,14 +228,18 @@ class Ranker:
                 for r in store.passages_of_paragraph[store.passages[c].paragraph_row]
             }
         )
-        row_array = np.array(rows, dtype=np.int64)
-        features = self._features.features(
-            row_array, tokenize(query), tokens, lexical_all, query_vector if use_dense else None
+        return self._features.features(
+            np.array(rows, dtype=np.int64),
+            tokenize(query),
+            tokens,
+            lexical_all,
+            query_vector if use_dense else None,
+            query,
         )
-        fused = features.fused(_MODE_WEIGHTS.get(config.mode, config.weights))
-        fused = fused - self._window_costs(row_array)
-        order = np.argsort(-fused, kind="stable")
-        return [(rows[i], float(fused[i])) for i in order]
+
+    def window_costs(self, rows: NDArray[np.int64]) -> NDArray[np.float32]:
+        """What each window pays for its shape (dangling opening, extra sentences)."""
+        return self._window_costs(rows)
 
     def _distinct(self, ranked: list[tuple[int, float]], k: int) -> list[Hit]:
         taken: dict[int, list[tuple[int, int]]] = {}
