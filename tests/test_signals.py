@@ -10,7 +10,14 @@ from bot.index.build import build_index
 from bot.index.embedding import HashingEmbedder
 from bot.index.lexical import index_terms
 from bot.index.store import load_index
-from bot.search.cues import answer_type, holds_number, holds_time, names_in, question_words
+from bot.search.cues import (
+    answer_type,
+    holds_number,
+    holds_term,
+    holds_time,
+    names_in,
+    question_words,
+)
 from bot.search.features import SIGNALS, CandidateFeatures, FusionWeights
 from bot.search.ranking import RetrievalConfig
 from bot.search.retriever import Retriever
@@ -53,6 +60,10 @@ def _features(retriever: Retriever, question: str) -> tuple[CandidateFeatures, l
         ("In what year was it built?", "time"),
         ("Who repaired the bridge?", "name"),
         ("Where did the engineers come from?", "name"),
+        ("What is the term for a bridge of three arches?", "term"),
+        ("What did the engineers refer to the arches as?", "term"),
+        ("How many terms did the mayor serve?", "number"),  # counting wins
+        ("Who called the engineers?", "name"),
         ("Why was the town rich?", ""),
     ],
 )
@@ -65,6 +76,8 @@ def test_what_a_window_holds() -> None:
     assert not holds_number("The old bridge was emphasized.")
     assert holds_time("repaired in 1871") and holds_time("The work took four years.")
     assert not holds_time("It was built of oak and stone.")
+    assert holds_term("Such a span is called a viaduct.") and holds_term("known as the Pont")
+    assert not holds_term("Three arches were added.")
     # Names that do not open a sentence; the opening capital says nothing.
     assert names_in("Engineers from Lyon repaired it. Three arches.") == {"lyon"}
     assert question_words("Who came from Lyon?") == {"who", "came", "from", "lyon"}

@@ -1,6 +1,7 @@
 """What kind of answer a question asks for, and whether a window holds one: "How many…" wants
 a number, "When…" a date or a time, "Who…"/"Where…" a name the question does not already
-say. A weak signal (one of the fused ones, bot/search/features.py), but one the dense model
+say, "What is the term for…" a window that names something ("called", "known as").
+A weak signal (one of the fused ones, bot/search/features.py), but one the dense model
 misses: "How many proposals does the author discuss?" is answered by "four possible
 structures", which shares no word with it.
 """
@@ -16,7 +17,7 @@ import numpy as np
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-AnswerType = Literal["number", "time", "name", ""]
+AnswerType = Literal["number", "time", "name", "term", ""]
 
 _NUMBER_QUESTION = re.compile(
     r"\bhow\s+(?:many|much|long|old|far|large|big|often|high|fast)\b"
@@ -25,6 +26,11 @@ _NUMBER_QUESTION = re.compile(
 )
 _TIME_QUESTION = re.compile(
     r"\bwhen\b|\b(?:what|which)\s+(?:year|date|day|month|time|century|decade|period)\b",
+    re.IGNORECASE,
+)
+# "What is the term for…", "What is it called?", "What did Aristotle refer to it as?"
+_TERM_QUESTION = re.compile(
+    r"\b(?:term|terms|called|call|named|known\s+as|refer(?:s|red)?\s+to\b.*\bas)\b",
     re.IGNORECASE,
 )
 _NAME_QUESTION = re.compile(r"\b(?:who|whom|whose|where)\b", re.IGNORECASE)
@@ -44,6 +50,10 @@ _TIME = re.compile(
 )
 # A capitalised word that does not open a sentence: a name, as a reader would spot one.
 _NAME = re.compile(r"(?<![.!?:;\"“]\s)(?<!^)\b[A-Z][\w'’\-]*[a-z][\w'’\-]*")
+_TERM = re.compile(
+    r"\b(?:called|known\s+as|named|termed|term|dubbed|referred\s+to\s+as|so-called)\b",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"\w+")
 
 
@@ -55,6 +65,8 @@ def answer_type(question: str) -> AnswerType:
         return "time"
     if _NAME_QUESTION.search(question):
         return "name"
+    if _TERM_QUESTION.search(question):
+        return "term"
     return ""
 
 
@@ -76,6 +88,10 @@ def holds_time(text: str) -> bool:
     return bool(_TIME.search(text))
 
 
+def holds_term(text: str) -> bool:
+    return bool(_TERM.search(text))
+
+
 class AnswerTypes:
     """Per index: which windows hold a number, a time, which names; each window is read the
     first time it is a candidate and remembered (opening an index reads none)."""
@@ -84,6 +100,7 @@ class AnswerTypes:
         self._text = texts
         self._number = np.full(size, -1, dtype=np.int8)
         self._time = np.full(size, -1, dtype=np.int8)
+        self._term = np.full(size, -1, dtype=np.int8)
         self._names: dict[int, frozenset[str]] = {}
 
     def match(self, rows: NDArray[np.int64], question: str) -> NDArray[np.float32]:
@@ -94,6 +111,8 @@ class AnswerTypes:
             return self._flags(rows, self._number, holds_number)
         if wanted == "time":
             return self._flags(rows, self._time, holds_time)
+        if wanted == "term":
+            return self._flags(rows, self._term, holds_term)
         if wanted == "name":
             asked = question_words(question)
             return np.array([bool(self._names_of(int(r)) - asked) for r in rows], np.float32)

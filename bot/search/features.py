@@ -34,10 +34,10 @@ class FusionWeights:
     window_dense: float = 1.0
     # Cosine of the question and the window's best single sentence: a long window cannot
     # borrow relevance from a sentence that is not in it, and a short one is not penalised.
-    sentence_dense: float = 0.44
+    sentence_dense: float = 0.42
     # Share of the question's words (weighted by rarity, idf) that the window holds: the
     # name or rare word a question turns on must be in the quote.
-    rare_term_coverage: float = 0.29
+    rare_term_coverage: float = 0.28
     # As rare_term_coverage, a word counting as held when the window holds a word of the same
     # stem ("emphasize" and "emphasized"; the index's own stemming is light on purpose).
     variant_coverage: float = 0.36
@@ -45,16 +45,16 @@ class FusionWeights:
     term_coverage: float = 0.0
     # Share of the question's rare words that the window's paragraph holds: the context
     # around a quote is evidence that it is the right place.
-    paragraph_coverage: float = 0.37
+    paragraph_coverage: float = 0.36
     # BM25 of the window as a share of an ideal match (the single-signal baseline's score).
     bm25: float = 0.0
     # Cosine of the question and the best window of the paragraph: the paragraph as context
     # for a window that answers without repeating the question's words.
-    paragraph_dense: float = 0.46
+    paragraph_dense: float = 0.47
     # Share of the question's word pairs ("free quarks") the window holds, as phrases.
-    pair_coverage: float = 0.2
+    pair_coverage: float = 0.19
     # 1 when the window holds the kind of answer the question asks for (bot/search/cues.py).
-    answer_type: float = 0.24
+    answer_type: float = 0.25
 
     @property
     def total(self) -> float:
