@@ -5,6 +5,10 @@ Issue 9 re-recorded both: the ranking changed answers on purpose, and every obje
 "verdict" and "missing_terms" after its existing keys (those kept, in their order; citations
 otherwise unchanged). Made with `footnote ask -k 3 --json QUESTION...` and `footnote cite
 --json PHRASE` over the same inputs, `--corpus` a copy of corpus/ and `--index` a fresh dir.
+The refitted ranking and the alternative names of issue 9 re-recorded `ask` once more, the
+same way: no top quote of the 66 changed; the second or third result of 29 did, scores did,
+three verdicts went from closest/absent to answer, and two questions no longer name
+"American" or "Seoul" as missing.
 
 Scores are compared to 3 decimals (another CPU may round the model's floats differently);
 every other field, order included, must be identical."""

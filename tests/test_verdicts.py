@@ -159,7 +159,8 @@ def test_shipped_question_sets() -> None:
     assert not reader.part("tune").off_topic
     absent = sets["korean_crisis_absent.json"]
     assert all(item.names for item in absent.refusals)
-    assert len(absent.part("held-out").refusals) >= 20
+    # 20 were written; one moved to the off-topic set when Beijing became a name of China.
+    assert len(absent.part("held-out").refusals) >= 19
     off_topic = sets["korean_crisis_off_topic.json"].part("held-out").off_topic
     assert len(off_topic) >= 20
     assert not sets["korean_crisis.json"].part("held-out").questions  # all in-sample
@@ -169,8 +170,8 @@ def test_evaluate_counts_verdicts_and_names(retriever: Retriever) -> None:
     eval_set = EvalSet.merge(load_eval_set(path) for path in KOREAN_CRISIS_SETS).part("held-out")
     report = evaluate(retriever, eval_set)
     assert sum(report.verdicts.values()) == report.questions == 26
-    assert report.naming == 20 and report.named <= report.naming
-    assert report.summary()["naming"] == 20
+    assert report.naming == 19 and report.named <= report.naming
+    assert report.summary()["naming"] == 19
     assert "top-1" in essay_line(report)
 
 

@@ -17,7 +17,8 @@ from bot.index.passages import Passage
 # Bump when the files' layout or the passage records change, so existing indexes are rebuilt.
 # 3: the manifest carries the corpus's own verdict thresholds ("calibration").
 # 4: vectors reused across builds (keys), BM25 and the records as memory-mapped arrays.
-FORMAT_VERSION = 4
+# 5: the calibration is of the refitted ranking (scripts/fit_fusion.py): scores moved.
+FORMAT_VERSION = 5
 MANIFEST = "manifest.json"
 # The kinds of file a generation holds (bot/index/build.py describes each).
 GENERATION_STEMS = frozenset(

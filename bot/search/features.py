@@ -9,13 +9,16 @@ answer path stays one encode plus one search (`footnote bench`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import bisect
+from dataclasses import dataclass, fields
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bot.index.passages import MAX_WINDOW
 from bot.index.store import IndexStore
+from bot.search.cues import AnswerTypes
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -23,62 +26,74 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class FusionWeights:
-    """How much each signal counts in a window's score (chosen on the tune halves of the
-    shared SQuAD development set and the essay questions; README "Calibration and quality")."""
+    """How much each signal counts in a window's score: fitted on the tune data by
+    scripts/fit_fusion.py (README "Calibration and quality"); a weighted mean, so the score
+    stays on the 0..1 scale the verdict thresholds are calibrated on."""
 
     # Cosine of the question and the whole window.
     window_dense: float = 1.0
     # Cosine of the question and the window's best single sentence: a long window cannot
     # borrow relevance from a sentence that is not in it, and a short one is not penalised.
-    sentence_dense: float = 1.0
+    sentence_dense: float = 0.42
     # Share of the question's words (weighted by rarity, idf) that the window holds: the
     # name or rare word a question turns on must be in the quote.
-    rare_term_coverage: float = 0.6
+    rare_term_coverage: float = 0.28
+    # As rare_term_coverage, a word counting as held when the window holds a word of the same
+    # stem ("emphasize" and "emphasized"; the index's own stemming is light on purpose).
+    variant_coverage: float = 0.36
     # Share of the question's words, unweighted: in a small corpus idf is noisy.
-    term_coverage: float = 0.4
+    term_coverage: float = 0.0
     # Share of the question's rare words that the window's paragraph holds: the context
     # around a quote is evidence that it is the right place.
-    paragraph_coverage: float = 0.4
+    paragraph_coverage: float = 0.36
     # BM25 of the window as a share of an ideal match (the single-signal baseline's score).
     bm25: float = 0.0
+    # Cosine of the question and the best window of the paragraph: the paragraph as context
+    # for a window that answers without repeating the question's words.
+    paragraph_dense: float = 0.47
+    # Share of the question's word pairs ("free quarks") the window holds, as phrases.
+    pair_coverage: float = 0.19
+    # 1 when the window holds the kind of answer the question asks for (bot/search/cues.py).
+    answer_type: float = 0.25
 
     @property
     def total(self) -> float:
-        return (
-            self.window_dense
-            + self.sentence_dense
-            + self.rare_term_coverage
-            + self.term_coverage
-            + self.paragraph_coverage
-            + self.bm25
-        )
+        return float(sum(getattr(self, f.name) for f in fields(self)))
+
+
+SIGNALS = tuple(f.name for f in fields(FusionWeights))
 
 
 @dataclass(frozen=True)
 class CandidateFeatures:
-    """One row per candidate window (rows sorted ascending)."""
+    """One row per candidate window (rows sorted ascending); one array per signal."""
 
     rows: NDArray[np.int64]
     window_dense: NDArray[np.float32]
     sentence_dense: NDArray[np.float32]
     rare_term_coverage: NDArray[np.float32]
+    variant_coverage: NDArray[np.float32]
     term_coverage: NDArray[np.float32]
     paragraph_coverage: NDArray[np.float32]
     bm25: NDArray[np.float32]
+    paragraph_dense: NDArray[np.float32]
+    pair_coverage: NDArray[np.float32]
+    answer_type: NDArray[np.float32]
 
     def fused(self, weights: FusionWeights) -> NDArray[np.float32]:
         """The weighted mean of the signals (0..1 when every weight is positive)."""
         total = weights.total or 1.0
-        score = (
-            weights.window_dense * self.window_dense
-            + weights.sentence_dense * self.sentence_dense
-            + weights.rare_term_coverage * self.rare_term_coverage
-            + weights.term_coverage * self.term_coverage
-            + weights.paragraph_coverage * self.paragraph_coverage
-            + weights.bm25 * self.bm25
-        ) / total
-        return np.asarray(score, dtype=np.float32)
+        score = np.zeros(len(self.rows), dtype=np.float32)
+        for name in SIGNALS:
+            weight = getattr(weights, name)
+            if weight:
+                score += np.float32(weight) * getattr(self, name)
+        return np.asarray(score / np.float32(total), dtype=np.float32)
 
+
+# A variant may be this many letters longer than the shared stem ("emphasis" but not
+# "emphatically").
+_VARIANT_TAIL = 4
 
 # Sentences per paragraph stay far below this (MAX_PARAGRAPH_CHARS bounds them): a key for
 # (paragraph, sentence) pairs in one int64.
@@ -108,6 +123,7 @@ class FeatureIndex:
             known = (single_keys[found] == keys) if len(single_keys) else np.zeros(len(keys), bool)
             chosen = np.where(known, singles[found] if len(singles) else rows, rows)
             self.sentence_rows[:, slot] = np.where(inside, chosen, -1)
+        self._answer_types = AnswerTypes(lambda row: store.passages[row].text, len(paragraph))
 
     def features(
         self,
@@ -116,9 +132,11 @@ class FeatureIndex:
         terms: list[str],
         lexical: NDArray[np.float32],
         query_vector: NDArray[np.float32] | None,
+        question: str = "",
     ) -> CandidateFeatures:
         """Signals for candidate `rows` (sorted): `words` are the question's words, `terms`
-        its index terms (words and word pairs), `lexical` their BM25 score for every row."""
+        its index terms (words and word pairs), `lexical` their BM25 score for every row,
+        `question` its text."""
         store = self._store
         bm25 = store.bm25
         if query_vector is not None:
@@ -135,26 +153,68 @@ class FeatureIndex:
         plain = np.zeros(len(rows), dtype=np.float32)
         paragraphs = self.paragraph_of[rows]
         in_paragraph = np.zeros(len(rows), dtype=np.float32)
+        variants = np.zeros(len(rows), dtype=np.float32)
         for word, weight in zip(unique_words, weights, strict=True):
+            related = [bm25.rows_with(v) for v in self._variants(word)]
+            if related:
+                held = _holds(rows, np.sort(np.concatenate(related)))
+                variants += weight * held
             holding = bm25.rows_with(word)
             if not len(holding):
                 continue
-            has = np.isin(rows, holding, assume_unique=True)
+            has = _holds(rows, holding)
             rare += weight * has
             plain += has
             in_paragraph += weight * np.isin(paragraphs, self.paragraph_of[holding])
         # BM25 as a share of a typical window holding every term once, so words the corpus
-        # lacks ("weather", "Seoul") lower it.
+        # lacks ("weather", "Lisbon") lower it.
         ideal = sum(bm25.idf.get(t, bm25.max_idf) for t in set(terms)) or 1.0
+        rare_term_coverage = rare / rare_total
         return CandidateFeatures(
             rows=rows,
             window_dense=window_dense,
             sentence_dense=sentence_dense,
-            rare_term_coverage=rare / rare_total,
+            rare_term_coverage=rare_term_coverage,
+            variant_coverage=variants / rare_total,
             term_coverage=(plain / max(1, len(unique_words))).astype(np.float32),
             paragraph_coverage=in_paragraph / rare_total,
             bm25=np.minimum(lexical[rows] / ideal, 1.0).astype(np.float32),
+            paragraph_dense=_best_per_paragraph(paragraphs, window_dense),
+            pair_coverage=self._pair_coverage(rows, terms, rare_term_coverage),
+            answer_type=self._answer_types.match(rows, question),
         )
+
+    def _variants(self, word: str) -> list[str]:
+        """The corpus's words that share `word`'s stem ("emphasize": "emphasized",
+        "emphasis"): at most the last two letters of a word of five or more differ."""
+        if len(word) < 5:
+            return [word]
+        stem = word[: max(4, len(word) - 2)]
+        vocabulary = self._vocabulary
+        found: list[str] = []
+        at = bisect.bisect_left(vocabulary, stem)
+        while at < len(vocabulary) and vocabulary[at].startswith(stem):
+            if len(vocabulary[at]) <= len(stem) + _VARIANT_TAIL:
+                found.append(vocabulary[at])
+            at += 1
+        return found
+
+    @cached_property
+    def _vocabulary(self) -> list[str]:
+        # Read the first time a question needs it, not when the index opens.
+        return self._store.bm25.words()
+
+    def _pair_coverage(
+        self, rows: NDArray[np.int64], terms: list[str], single: NDArray[np.float32]
+    ) -> NDArray[np.float32]:
+        pairs = list(dict.fromkeys(t for t in terms if "_" in t))
+        if not pairs:
+            # A question of one word: that word is its only phrase.
+            return single
+        held = np.zeros(len(rows), dtype=np.float32)
+        for pair in pairs:
+            held += _holds(rows, self._store.bm25.rows_with(pair))
+        return held / np.float32(len(pairs))
 
     def _best_sentence_dense(
         self,
@@ -174,3 +234,23 @@ class FeatureIndex:
             extra = np.asarray(self._store.vectors[sentences[missing]], dtype=np.float32)
             scores[missing] = extra @ query_vector
         return np.asarray(scores.max(axis=1), dtype=np.float32)
+
+
+def _best_per_paragraph(
+    paragraphs: NDArray[np.int64], scores: NDArray[np.float32]
+) -> NDArray[np.float32]:
+    """Each row's paragraph's best score (every window of a candidate's paragraph is a
+    candidate, so this is the paragraph's best window)."""
+    groups, inverse = np.unique(paragraphs, return_inverse=True)
+    best = np.full(len(groups), -np.inf, dtype=np.float32)
+    np.maximum.at(best, inverse, scores)
+    return best[inverse]
+
+
+def _holds(rows: NDArray[np.int64], holding: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Which of `rows` are in `holding` (both ascending): a binary search, cheaper than
+    np.isin's sort for a question's few hundred candidates."""
+    if not len(holding):
+        return np.zeros(len(rows), dtype=bool)
+    at = np.minimum(np.searchsorted(holding, rows), len(holding) - 1)
+    return np.asarray(holding[at] == rows)

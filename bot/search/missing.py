@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 
 from bot.index.lexical import tokenize
+from bot.search.aliases import alternatives
 
 _WORD = re.compile(r"[^\W_](?:[\w'’.\-]*[^\W_])?")
 _SENTENCE_END = re.compile(r"[.?!]")
@@ -48,8 +49,13 @@ def salient_runs(question: str) -> list[str]:
     return [" ".join(run) for run in runs if run]
 
 
-def missing_terms(question: str, known: Callable[[str], bool]) -> tuple[str, ...]:
-    """The salient runs of `question` whose last word `known` (the corpus) lacks.
+def missing_terms(
+    question: str,
+    known: Callable[[str], bool],
+    mentions: Callable[[str], bool] | None = None,
+) -> tuple[str, ...]:
+    """The salient runs of `question` whose last word `known` (the corpus) lacks, unless the
+    corpus `mentions` another name of the same thing ("America" in an essay that says "U.S.").
 
     The last word because names are head-last: "Kim Jong Il" is missing from an essay about
     Kim Jong Un, "South Korea" is not missing from one that only says "Korea" and "south"
@@ -58,6 +64,17 @@ def missing_terms(question: str, known: Callable[[str], bool]) -> tuple[str, ...
     missing: list[str] = []
     for run in salient_runs(question):
         words = tokenize(run)
-        if words and not known(words[-1]) and run not in missing:
-            missing.append(run)
+        if not words or known(words[-1]) or run in missing:
+            continue
+        if mentions is not None and _named_otherwise(run, mentions):
+            continue
+        missing.append(run)
     return tuple(missing)
+
+
+def _named_otherwise(run: str, mentions: Callable[[str], bool]) -> bool:
+    # The whole run ("North Korean"), else its last word, the head of a head-last name
+    # ("Tokyo" of "Greater Tokyo").
+    last = _WORD.findall(run)[-1] if _WORD.search(run) else run
+    names = alternatives(run) or alternatives(_POSSESSIVE.sub("", last))
+    return any(mentions(name) for name in names)

@@ -16,8 +16,9 @@ from bot.index.lexical import index_terms, tokenize
 from bot.index.manifest import SectionInfo
 from bot.index.passages import Passage
 from bot.index.store import IndexStore
+from bot.search.aliases import is_acronym
 from bot.search.answer import Answer, Hit, Verdict
-from bot.search.features import FeatureIndex, FusionWeights
+from bot.search.features import SIGNALS, CandidateFeatures, FeatureIndex, FusionWeights
 from bot.search.library import Library
 from bot.search.missing import missing_terms
 from bot.search.thresholds import Thresholds, thresholds_for
@@ -59,9 +60,10 @@ class RetrievalConfig:
 WINDOW_COSTS = {"hybrid": (0.06, 0.0), "dense": (0.06, 0.0), "lexical": (0.1, 0.0)}
 
 # The single-signal baselines: one signal each, so `footnote eval` can say what fusion adds.
+_ONLY = dict.fromkeys(SIGNALS, 0.0)
 _MODE_WEIGHTS = {
-    "dense": FusionWeights(1.0, 0.0, 0.0, 0.0, 0.0, 0.0),
-    "lexical": FusionWeights(0.0, 0.0, 0.0, 0.0, 0.0, 1.0),
+    "dense": FusionWeights(**{**_ONLY, "window_dense": 1.0}),
+    "lexical": FusionWeights(**{**_ONLY, "bm25": 1.0}),
 }
 
 
@@ -81,6 +83,8 @@ class Ranker:
             for section in library.sections()
             if section.empty
         ]
+        # Acronyms looked up so far ("US": written in capitals somewhere?), filled lazily.
+        self._acronyms: dict[str, bool] = {}
 
     @cached_property
     def _plain_vocabulary(self) -> list[str]:
@@ -126,6 +130,30 @@ class Ranker:
         at = bisect.bisect_left(vocabulary, stem)
         return at < len(vocabulary) and vocabulary[at].startswith(stem)
 
+    def mentions(self, name: str) -> bool:
+        """Whether the corpus uses the name `name` ("U.S.", "North Korea"): a single word as
+        `knows` finds it, a name of several words as its words and word pairs, and an acronym
+        only where it is written in capitals ("US" is not the pronoun "us")."""
+        terms = index_terms(name)
+        if not terms:
+            return False
+        if is_acronym(name):
+            return self._acronym_used(name, terms[0])
+        if len(terms) == 1:
+            return self.knows(terms[0])
+        return all(term in self._store.bm25.idf for term in terms)
+
+    def _acronym_used(self, acronym: str, term: str) -> bool:
+        used = self._acronyms.get(acronym)
+        if used is None:
+            letters = [c for c in acronym if c.isalpha()]
+            written = re.compile(r"(?<![\w.])" + r"\.?".join(letters) + r"\.?(?!\w)")
+            # Once per acronym and index, over the windows that hold its token.
+            rows = self._store.bm25.rows_with(term).tolist()
+            used = any(written.search(self._store.passages[row].text) for row in rows)
+            self._acronyms[acronym] = used
+        return used
+
     def answer(self, query: str, k: int, query_vector: NDArray[np.float32] | None) -> Answer:
         tokens = index_terms(query)
         if not query.strip() or (not tokens and not any(c.isalnum() for c in query)):
@@ -137,7 +165,7 @@ class Ranker:
         best = hits[0].score if hits else 0.0
         empty = self._empty_section_named(tokens)
         scores = {"best": round(best, 4)}
-        absent_names = missing_terms(query, self.knows)
+        absent_names = missing_terms(query, self.knows, self.mentions)
         if empty is not None:
             return Answer(
                 query,
@@ -169,6 +197,20 @@ class Ranker:
     def _rank(
         self, query: str, tokens: list[str], query_vector: NDArray[np.float32] | None
     ) -> list[tuple[int, float]]:
+        features = self.candidate_features(query, tokens, query_vector)
+        if features is None:
+            return []
+        weights = _MODE_WEIGHTS.get(self.config.mode, self.config.weights)
+        fused = features.fused(weights) - self._window_costs(features.rows)
+        order = np.argsort(-fused, kind="stable")
+        rows = features.rows.tolist()
+        return [(rows[i], float(fused[i])) for i in order]
+
+    def candidate_features(
+        self, query: str, tokens: list[str], query_vector: NDArray[np.float32] | None
+    ) -> CandidateFeatures | None:
+        """Every candidate window of `query` with its signals (None: no candidate); public
+        for the script that fits the weights (scripts/fit_fusion.py)."""
         store, config = self._store, self.config
         use_dense = config.uses_dense and query_vector is not None
         use_lexical = config.mode != "dense"
@@ -181,7 +223,7 @@ class Ranker:
                 r for r, _ in store.bm25.top(tokens, config.candidates, scores=lexical_all)
             )
         if not candidates:
-            return []
+            return None
         # Every window of a candidate's paragraph competes, so the quote can narrow to the
         # best sentence or widen to its neighbours.
         rows = sorted(
@@ -191,14 +233,18 @@ class Ranker:
                 for r in store.passages_of_paragraph[store.passages[c].paragraph_row]
             }
         )
-        row_array = np.array(rows, dtype=np.int64)
-        features = self._features.features(
-            row_array, tokenize(query), tokens, lexical_all, query_vector if use_dense else None
+        return self._features.features(
+            np.array(rows, dtype=np.int64),
+            tokenize(query),
+            tokens,
+            lexical_all,
+            query_vector if use_dense else None,
+            query,
         )
-        fused = features.fused(_MODE_WEIGHTS.get(config.mode, config.weights))
-        fused = fused - self._window_costs(row_array)
-        order = np.argsort(-fused, kind="stable")
-        return [(rows[i], float(fused[i])) for i in order]
+
+    def window_costs(self, rows: NDArray[np.int64]) -> NDArray[np.float32]:
+        """What each window pays for its shape (dangling opening, extra sentences)."""
+        return self._window_costs(rows)
 
     def _distinct(self, ranked: list[tuple[int, float]], k: int) -> list[Hit]:
         taken: dict[int, list[tuple[int, int]]] = {}
