@@ -13,6 +13,12 @@ from urllib.parse import urlsplit
 from bot.errors import ConfigError
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
+# A model reference ending in this runs the model with int8 weights in its Linear layers
+# (FOOTNOTE_QUANTIZE=int8; bot/index/embedding.py).  Its vectors differ slightly from the full
+# model's, so the suffix stays in the reference, which is the manifest's `model`: an index
+# built one way is rebuilt, never queried, by the other (docs/performance.md 9.3).
+INT8_SUFFIX = "+int8"
+QUANTIZE_CHOICES = ("none", "int8")
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,100}$")
 N = TypeVar("N", int, float)
 
@@ -21,6 +27,7 @@ N = TypeVar("N", int, float)
 class Settings:
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
+    # The embedder's reference: FOOTNOTE_MODEL, with INT8_SUFFIX under FOOTNOTE_QUANTIZE=int8.
     model: str = DEFAULT_MODEL
     telegram_token: str | None = field(default=None, repr=False)
     telegram_base_url: str | None = None
@@ -72,6 +79,19 @@ class Settings:
                 raise TypeError(f"Settings has no setting named {name!r}")
         changes: dict[str, Any] = {k: v for k, v in values.items() if v is not None}
         return replace(self, **changes) if changes else self
+
+
+def split_variant(model: str) -> tuple[str, bool]:
+    """A model reference without its variant suffix, and whether it asks for int8."""
+    if model.endswith(INT8_SUFFIX):
+        return model[: -len(INT8_SUFFIX)], True
+    return model, False
+
+
+def with_variant(model: str, int8: bool) -> str:
+    """The reference of `model` run at full precision, or with int8 Linear layers."""
+    base, _ = split_variant(model)
+    return base + INT8_SUFFIX if int8 else base
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -186,7 +206,7 @@ def load_settings(
     return Settings(
         corpus_dir=Path(env.get("FOOTNOTE_CORPUS") or "corpus"),
         index_dir=Path(env.get("FOOTNOTE_INDEX") or "index"),
-        model=env.get("FOOTNOTE_MODEL") or DEFAULT_MODEL,
+        model=with_variant(env.get("FOOTNOTE_MODEL") or DEFAULT_MODEL, _int8(env)),
         telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
         telegram_base_url=env.get("TELEGRAM_API_BASE_URL") or None,
         webhook_listen=env.get("FOOTNOTE_WEBHOOK_LISTEN") or "0.0.0.0",
@@ -214,6 +234,15 @@ def _log_level(env: Mapping[str, str], key: str) -> str:
     if level not in LOG_LEVELS:
         raise ConfigError(f"{key} must be one of {', '.join(LOG_LEVELS)}, got {env.get(key)!r}")
     return level
+
+
+def _int8(env: Mapping[str, str]) -> bool:
+    quantize = (env.get("FOOTNOTE_QUANTIZE") or "none").strip().lower()
+    if quantize not in QUANTIZE_CHOICES:
+        raise ConfigError(
+            f"FOOTNOTE_QUANTIZE must be one of {', '.join(QUANTIZE_CHOICES)}, got {quantize!r}"
+        )
+    return quantize == "int8"
 
 
 def _threads(env: Mapping[str, str], key: str, default: int) -> int:
