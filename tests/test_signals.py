@@ -133,3 +133,19 @@ def test_baselines_use_one_signal_each(retriever: Retriever) -> None:
         expected = getattr(features, signal) - ranker.window_costs(features.rows)
         answer = baseline.ask(question, 1, vector)
         assert answer.hits[0].score == pytest.approx(float(expected.max()), abs=1e-6)
+
+
+def test_paragraph_holds_by_ranges_equals_the_set_test(retriever: Retriever) -> None:
+    """The range test over consecutive rows (what the answer path uses) says what np.isin
+    over the holding rows' paragraphs says, for every word of the note."""
+    index = retriever._ranker._features
+    assert index._paragraph_bounds is not None  # rows are consecutive per paragraph
+    paragraphs = index.paragraph_of
+    bm25 = retriever.store.bm25
+    checked = 0
+    for word in bm25.words():
+        holding = bm25.rows_with(word)
+        expected = np.isin(paragraphs, paragraphs[holding])
+        assert (index._paragraph_holds(paragraphs, holding) == expected).all(), word
+        checked += 1
+    assert checked > 20
