@@ -1,10 +1,10 @@
 """The scale run's text and embedding children.
 
-* text -- a synthetic corpus of exactly N passages loaded the way the bot loads an index:
-  IndexStore (BM25 is built here, at every start-up), Retriever, the FAISS index the search
-  child wrote and the vectors memory-mapped; then BM25 alone, dense search alone and the
-  whole answer path (Retriever.ask with the query vector given + answer_reply), p50/p95, and
-  a profile of where the answer path's time goes.
+* text -- a synthetic corpus of exactly N passages written by the build's own `write_index`
+  (the synthetic vectors given in place of a model's) and opened the way the bot opens an
+  index (`load_index`: columns, BM25 postings and vectors memory-mapped), then a Retriever;
+  then BM25 alone, dense search alone and the whole answer path (Retriever.ask with the query
+  vector given + answer_reply), p50/p95, and a profile of where the answer path's time goes.
 * embed -- real-model embedding throughput on a synthetic corpus of 10k passages (a sample
   is embedded and the rate extrapolated, when it is smaller).
 """
@@ -33,12 +33,13 @@ EMBED_CORPUS = 10_000
 
 
 def text_child(job: TextJob) -> dict[str, Any]:
-    from bot.index.ann import build_faiss
+    import gc
+
+    from bot.index.build import write_index
     from bot.index.embedding import HashingEmbedder
     from bot.index.lexical import index_terms
-    from bot.index.manifest import Manifest, describe_documents
     from bot.index.passages import cut_corpus
-    from bot.index.store import IndexStore
+    from bot.index.store import load_index
     from bot.render.reply import answer_reply
     from bot.search.retriever import Retriever
 
@@ -56,50 +57,29 @@ def text_child(job: TextJob) -> dict[str, Any]:
     result["passages"], result["paragraphs"] = len(passages), len(paragraphs)
     result["mean_passage_chars"] = round(sum(len(p.text) for p in passages) / len(passages), 1)
     phase("vectors")
-    faiss_index: Any = None
-    manifest_type: str = "flat"
-    params: dict[str, int] = {}
     if (workdir / "vectors.npy").is_file():
         vectors = np.load(workdir / "vectors.npy", mmap_mode="r")
         queries = np.load(workdir / "queries.npy")
-        if (workdir / "index.faiss").is_file():
-            import faiss
-
-            faiss_index = faiss.read_index(str(workdir / "index.faiss"))
-            from bot.index.ann import choose_faiss_type
-
-            manifest_type, params = choose_faiss_type(size)
-            faiss_index.nprobe = params.get("nprobe", 1)
     else:
         mixture = Mixture()
         vectors = mixture.sample(len(passages), seed=1)
         queries = mixture.sample(len(questions), seed=2)
-        from bot.index.ann import choose_faiss_type
-
-        manifest_type, params = choose_faiss_type(size)
-        if manifest_type != "flat":
-            faiss_index = build_faiss(vectors, manifest_type, params)
     if len(vectors) != len(passages):
         raise BenchError(f"{len(vectors)} vectors for {len(passages)} passages")
-    infos = describe_documents(documents, passages)
-    manifest = Manifest(
-        model="synthetic",
-        dimension=DIMENSION,
-        passage_count=len(passages),
-        paragraph_count=len(paragraphs),
-        corpus_hash="synthetic",
-        built_at="",
-        faiss_type=manifest_type,
-        faiss_params=params,
-        files={},
-        documents=infos,
-    )
-    del documents
+    phase("write the index (write_index)")
+    started = time.perf_counter()
+    index_dir = workdir / "footnote-index"
+    given = GivenVectors({p.text: row for row, p in enumerate(passages)}, vectors)
+    manifest, _ = write_index(index_dir, documents, [], "synthetic", given, allow_large=True)
+    result["write_seconds"] = round(time.perf_counter() - started, 2)
+    manifest_type, params = manifest.faiss_type, manifest.faiss_params
+    del documents, paragraphs, passages, vectors, given, manifest
+    gc.collect()
     result["rss_before_load_gib"] = rss_gib()
-    phase("load: IndexStore (BM25)")
+    phase("load: load_index")
     reset_peak_rss()
     started = time.perf_counter()
-    store = IndexStore(manifest, passages, paragraphs, vectors, faiss_index)
+    store = load_index(index_dir)
     result["store_seconds"] = round(time.perf_counter() - started, 2)
     phase("load: Retriever")
     started = time.perf_counter()
@@ -214,3 +194,19 @@ def _torch_threads() -> int | None:
     import torch
 
     return int(torch.get_num_threads())
+
+
+class GivenVectors:
+    """An Embedder whose vectors are given (the synthetic mixture's), looked up by text: the
+    scale run builds with the build's own code, minus a model that would need hours."""
+
+    name = "synthetic"
+    dimension = DIMENSION
+
+    def __init__(self, rows: dict[str, int], vectors: NDArray[np.float32]) -> None:
+        self._rows = rows
+        self._vectors = vectors
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> NDArray[np.float32]:
+        rows = [self._rows[text] for text in texts]
+        return np.asarray(self._vectors[rows], dtype=np.float32).reshape(len(rows), DIMENSION)
