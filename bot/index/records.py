@@ -72,6 +72,18 @@ class Columns:
     texts: NDArray[np.uint8]
     sentences: NDArray[np.int32]
 
+    def fit(self, passage_count: int, paragraph_count: int) -> bool:
+        """Whether these are whole columns of that many passages and paragraphs (a file of
+        another format or of another generation is not)."""
+        return (
+            self.passages.dtype == PASSAGE_DTYPE
+            and self.paragraphs.dtype == PARAGRAPH_DTYPE
+            and self.texts.dtype == np.uint8
+            and self.sentences.dtype == np.int32
+            and len(self.passages) == passage_count
+            and len(self.paragraphs) == paragraph_count
+        )
+
 
 def to_columns(
     documents: Sequence[DocumentInfo],

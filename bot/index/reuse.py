@@ -23,7 +23,7 @@ import numpy as np
 from bot.index.embedding import Embedder
 from bot.index.manifest import MANIFEST, Manifest
 from bot.index.postings import WORDCOUNT_DTYPE, WordCounts, decode_words
-from bot.index.records import PARAGRAPH_DTYPE, PASSAGE_DTYPE, Columns
+from bot.index.records import Columns
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -112,16 +112,7 @@ def _columns(index_dir: Path, manifest: Manifest) -> Columns | None:
             for name in ("passages", "paragraphs", "texts", "sentences")
         )
     )
-    if (
-        columns.passages.dtype != PASSAGE_DTYPE
-        or columns.paragraphs.dtype != PARAGRAPH_DTYPE
-        or columns.texts.dtype != np.uint8
-        or columns.sentences.dtype != np.int32
-        or len(columns.passages) != manifest.passage_count
-        or len(columns.paragraphs) != manifest.paragraph_count
-    ):
-        return None
-    return columns
+    return columns if columns.fit(manifest.passage_count, manifest.paragraph_count) else None
 
 
 def _key_bytes(keys: NDArray[np.uint8]) -> list[bytes]:

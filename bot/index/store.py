@@ -25,8 +25,6 @@ from bot.index.postings import (
     Postings,
 )
 from bot.index.records import (
-    PARAGRAPH_DTYPE,
-    PASSAGE_DTYPE,
     Columns,
     ParagraphTable,
     PassageTable,
@@ -126,14 +124,9 @@ def load_index(index_dir: Path) -> IndexStore:
     # EOFError: np.load of an empty (zero-byte) vectors file.
     except (OSError, EOFError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexProblem(f"index in {index_dir} is corrupt ({exc}); run: footnote index") from exc
-    if (
-        columns.passages.dtype != PASSAGE_DTYPE
-        or columns.paragraphs.dtype != PARAGRAPH_DTYPE
-        or columns.texts.dtype != np.uint8
-        or columns.sentences.dtype != np.int32
-        or len(columns.passages) != manifest.passage_count
-        or len(columns.paragraphs) != manifest.paragraph_count
-        or vectors.shape != (manifest.passage_count, manifest.dimension)
+    if not columns.fit(manifest.passage_count, manifest.paragraph_count) or vectors.shape != (
+        manifest.passage_count,
+        manifest.dimension,
     ):
         raise IndexProblem(
             f"index in {index_dir} is inconsistent (passages, paragraphs, vectors and manifest "
