@@ -12,7 +12,7 @@ import pytest
 
 from bot.config import load_settings
 from bot.corpus import read_corpus
-from bot.corpus.files import LINK_OUTSIDE, SECRET_LOOKING, scan_corpus
+from bot.corpus.files import LINK_OUTSIDE, SECRET_LOOKING, looks_secret, scan_corpus
 from bot.errors import ConfigError, IndexProblem
 from bot.index.build import build_index
 from bot.index.embedding import HashingEmbedder
@@ -85,6 +85,13 @@ def test_secret_looking_files_are_never_opened(tmp_path: Path) -> None:
     assert {p.reason for p in scan.skipped} == {SECRET_LOOKING}
     corpus_fingerprint(corpus)  # does not open them either
     assert not quotable(corpus, tmp_path / "index", "MARKER-SECRET-d41c")
+
+
+def test_a_page_named_after_its_subject_is_a_document() -> None:
+    # Python's documentation has library/secrets.html: the page of the `secrets` module.
+    assert not looks_secret("secrets.html") and not looks_secret("Credentials.PDF")
+    assert looks_secret("secrets.txt") and looks_secret("credentials.json")
+    assert looks_secret("server.key") and looks_secret("prod.env") and looks_secret("id_rsa")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any folder whatever its mode")

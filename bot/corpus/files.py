@@ -35,9 +35,20 @@ class CorpusScan:
     skipped: list[CorpusProblem] = field(default_factory=list)
 
 
+# A saved web page or a PDF named after its subject ("secrets.html": the page of Python's
+# `secrets` module) is a published document, not a store of credentials.
+_PUBLISHED = (".html", ".htm", ".xhtml", ".pdf")
+_SUBJECT_NAMES = ("secrets.*", "credentials.*")
+
+
 def looks_secret(name: str) -> bool:
     lowered = name.lower()
-    return any(fnmatch.fnmatchcase(lowered, pattern) for pattern in _SECRET_NAMES)
+    published = lowered.endswith(_PUBLISHED)
+    return any(
+        fnmatch.fnmatchcase(lowered, pattern)
+        for pattern in _SECRET_NAMES
+        if not (published and pattern in _SUBJECT_NAMES)
+    )
 
 
 def scan_corpus(directory: Path, follow_links: bool = False) -> CorpusScan:
