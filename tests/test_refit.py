@@ -186,7 +186,7 @@ def test_the_ivf_quantizer_is_trained_again_past_the_share(
     monkeypatch.setattr(ann, "EXACT_SEARCH_LIMIT", 10)
     index = tmp_path / "index"
     first = build_index(library, index, HashingEmbedder())
-    assert first.fits == ["IVF quantizer trained: none of this model to keep"]
+    assert first.fits == ["IVF quantizer trained: no earlier fit of this model to keep"]
     trained = centroids(index)
     write_library(tmp_path / "more", 1, REPO / "corpus")
     for path in (tmp_path / "more").iterdir():  # a fourth document: a third more passages

@@ -39,7 +39,7 @@ from bot.index.carry import cut_library, records_of
 from bot.index.embedding import Embedder
 from bot.index.fingerprint import corpus_fingerprint
 from bot.index.lock import writer_lock
-from bot.index.manifest import Manifest, describe_documents, read_manifest
+from bot.index.manifest import MANIFEST, Manifest, describe_documents, read_manifest
 from bot.index.memory import check_fits
 from bot.index.passages import ParagraphRecord, Passage
 from bot.index.postings import LexicalIndex, count_words, invert
@@ -269,7 +269,9 @@ def _staleness(
     try:
         manifest = read_manifest(index_dir)
     except IndexProblem as exc:
-        return str(exc), None
+        # A first build says so, not read_manifest's advice to run the build that is running.
+        first = not (index_dir / MANIFEST).exists()
+        return (f"no index in {index_dir} yet" if first else str(exc)), None
     if manifest.model != model:
         return f"the model changed ({manifest.model} -> {model})", manifest
     if manifest.corpus_hash != (fingerprint or corpus_fingerprint(corpus_dir, follow_links)):

@@ -83,7 +83,7 @@ def decide(
     if asked is not None:
         return RefitDecision(True, Fit(passages_now), None, f"{asked} asked for it")
     if previous is None:
-        return RefitDecision(True, Fit(passages_now), None, "none of this model to keep")
+        return RefitDecision(True, Fit(passages_now), None, "no earlier fit of this model to keep")
     kept = Fit(previous.passages, previous.changed + changed_now)
     if kept.share < REFIT_SHARE:
         return RefitDecision(False, kept, kept.share)

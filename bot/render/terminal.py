@@ -83,8 +83,8 @@ def toc_lines(manifest: Manifest) -> list[str]:
 
 def build_summary(report: BuildReport) -> str:
     """What an index build did: rebuilt (how long, why) or up to date, and the skipped files."""
+    documents = f"{report.documents} document" + ("s" if report.documents != 1 else "")
     if report.rebuilt:
-        documents = f"{report.documents} document" + ("s" if report.documents != 1 else "")
         lines = [
             f"Indexed {documents}, {report.passages} passages in {report.seconds:.1f} s "
             f"({report.reason}); vectors: {report.reused} reused, {report.embedded} embedded, "
@@ -92,7 +92,7 @@ def build_summary(report: BuildReport) -> str:
         ]
         lines += [f"{fit[:1].upper()}{fit[1:]}." for fit in report.fits]
     else:
-        lines = [f"Index is up to date: {report.documents} documents, {report.passages} passages."]
+        lines = [f"Index is up to date: {documents}, {report.passages} passages."]
     lines += [skipped_line(p.path, p.reason) for p in report.problems]
     lines += [printable(line) for line in report.dropped_lines()]
     return "\n".join(lines)
