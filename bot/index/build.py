@@ -274,7 +274,8 @@ def _staleness(
         return (f"no index in {index_dir} yet" if first else str(exc)), None
     if manifest.model != model:
         return f"the model changed ({manifest.model} -> {model})", manifest
-    if manifest.corpus_hash != (fingerprint or corpus_fingerprint(corpus_dir, follow_links)):
+    current = fingerprint or corpus_fingerprint(corpus_dir, follow_links, index_dir)
+    if manifest.corpus_hash != current:
         return "the corpus changed", manifest
     missing = [name for name in manifest.files.values() if not (index_dir / name).is_file()]
     if missing:
@@ -307,7 +308,7 @@ def build_index(
     with writer_lock(index_dir, on_wait=on_wait):
         # Checked again under the lock: the build we waited for may have done the work.
         # Hashed once under the lock: the build reads the corpus as this fingerprint saw it.
-        fingerprint = corpus_fingerprint(corpus_dir, follow_links)
+        fingerprint = corpus_fingerprint(corpus_dir, follow_links, index_dir, remember=True)
         stale, manifest = _staleness(
             index_dir, corpus_dir, embedder.name, follow_links, fingerprint
         )
