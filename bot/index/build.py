@@ -14,6 +14,9 @@ Layout of the index directory:
                                the BM25 index, built here and memory-mapped at start-up
                                (bot/index/postings.py)
     faiss-<gen>.index          the approximate FAISS index, for large collections only
+    .stamps.json               each corpus file's size, time and hash as the last build saw
+                               them: the staleness check reads only files that changed
+                               (bot/index/fingerprint.py)
 
 A build writes a new generation beside the old one and swaps it in atomically
 (bot/index/publish.py), reusing from the old one every vector whose text it holds
