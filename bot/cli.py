@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot import __version__
-from bot.config import Settings, load_settings
+from bot.config import Settings, debug_requested, load_settings
 from bot.errors import ConfigError, FootnoteError, UsageError
 from bot.redaction import redact, redact_secrets
 from bot.text import printable
@@ -354,7 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # that does not fit: EX_CONFIG, which deploy/footnote.service does not restart on.
             return EXIT_CONFIG if serving else EXIT_ERROR
         # Settings that failed to load cannot say; the environment alone then decides.
-        debug = settings.debug if settings is not None else bool(os.environ.get("FOOTNOTE_DEBUG"))
+        debug = settings.debug if settings is not None else debug_requested(os.environ)
         if debug:
             raise
         _say(

@@ -122,6 +122,15 @@ def _number(env: Mapping[str, str], key: str, default: N, parse: Callable[[str],
         raise ConfigError(f"{key} must be {kind}, got {raw!r}") from None
 
 
+def debug_requested(env: Mapping[str, str]) -> bool:
+    """FOOTNOTE_DEBUG as `load_settings` reads it, for when settings could not be loaded
+    (a value that is no flag then means off)."""
+    try:
+        return _flag(env, "FOOTNOTE_DEBUG")
+    except ConfigError:
+        return False
+
+
 def _flag(env: Mapping[str, str], key: str) -> bool:
     raw = env.get(key, "").strip().lower()
     if raw in ("", "0", "false", "no", "off"):

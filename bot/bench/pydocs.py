@@ -139,7 +139,15 @@ def run_index(corpus: Path, index: Path, env: dict[str, str]) -> dict[str, Any]:
         started = time.perf_counter()
         process = subprocess.Popen(command, env=env, stdout=out, stderr=err)
         # wait4 gives this child's own peak RSS (getrusage would mix in every child so far).
-        _, status, usage = os.wait4(process.pid, 0)
+        deadline = time.monotonic() + INDEX_TIMEOUT
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        while not pid:
+            if time.monotonic() > deadline:
+                process.kill()
+                os.wait4(process.pid, 0)
+                raise BenchError(f"footnote index ran for more than {INDEX_TIMEOUT} s")
+            time.sleep(0.05)
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING
 
 from bot.bench.options import BenchOptions
 from bot.errors import BenchError
+from bot.render.callbacks import MAX_RESULTS
 
 if TYPE_CHECKING:
     from bot.search.retriever import Retriever
 
-RESULTS_PER_QUESTION = 4  # what the bot asks for (bot/telegram/handlers.py)
+RESULTS_PER_QUESTION = MAX_RESULTS  # what the bot asks for (bot/telegram/handlers.py)
 
 
 def load_questions(path: Path) -> list[str]:

@@ -46,9 +46,6 @@ class SquadSet:
     articles: tuple[SquadArticle, ...]
     questions: tuple[SquadQuestion, ...]
 
-    def of_article(self, article: int) -> list[SquadQuestion]:
-        return [q for q in self.questions if q.article == article]
-
 
 def load_squad(path: Path) -> SquadSet:
     try:

@@ -60,7 +60,6 @@ class LibraryCut:
     texts: list[str]
     # Passages per (document id, section number), for the manifest's table of contents.
     section_passages: Counter[tuple[str, int]]
-    documents_carried: int
     # Per document id, its key, for the new manifest.
     document_keys: dict[str, str]
     # The records themselves, when every document was cut now (calibration reads them).
@@ -90,7 +89,6 @@ def cut_library(
             np.full(len(passages), -1, dtype=np.int64),
             [passage.text for passage in passages],
             Counter((passage.doc_id, passage.section_no) for passage in passages),
-            0,
             keys,
             (paragraphs, passages),
         )
@@ -123,7 +121,6 @@ def cut_library(
         np.concatenate(carried_from) if carried_from else np.zeros(0, dtype=np.int64),
         texts,
         section_passages,
-        len(carriable),
         keys,
         None,
     )

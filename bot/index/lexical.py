@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from typing import TYPE_CHECKING
 
 from bot.text import fold
-
-if TYPE_CHECKING:
-    pass
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
 # CJK characters are word characters too: keep them out of Latin/digit words, so mixed runs

@@ -164,14 +164,16 @@ class FeatureIndex:
         in_paragraph = np.zeros(len(rows), dtype=np.float32)
         variants = np.zeros(len(rows), dtype=np.float32)
         for word, weight in zip(unique_words, weights, strict=True):
-            held = np.zeros(len(rows), dtype=bool)
-            for variant in self._variants(word):
-                held |= _holds(rows, bm25.rows_with(variant))
-            variants += weight * held
             holding = bm25.rows_with(word)
+            has = _holds(rows, holding)
+            # The word is among its own variants when the corpus uses it: not looked up twice.
+            held = has.copy()
+            for variant in self._variants(word):
+                if variant != word:
+                    held |= _holds(rows, bm25.rows_with(variant))
+            variants += weight * held
             if not len(holding):
                 continue
-            has = _holds(rows, holding)
             rare += weight * has
             plain += has
             in_paragraph += weight * self._paragraph_holds(paragraphs, holding)

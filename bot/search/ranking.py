@@ -230,7 +230,7 @@ class Ranker:
             {
                 r
                 for c in candidates
-                for r in store.passages_of_paragraph[store.passages[c].paragraph_row]
+                for r in store.passages_of_paragraph[int(self._features.paragraph_of[c])]
             }
         )
         return self._features.features(

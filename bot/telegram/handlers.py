@@ -15,6 +15,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
+from bot.render.callbacks import MAX_RESULTS
 from bot.render.presses import passage_reply
 from bot.render.reply import Reply, about_reply, answer_reply, toc_reply
 from bot.search.answer import Answer
@@ -34,7 +35,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("help", "", "How to use Footnote"),
     ("start", "", "Welcome"),
 )
-RESULTS_PER_QUESTION = 4
+# As many results as a reply can page through (its buttons carry their ids).
+RESULTS_PER_QUESTION = MAX_RESULTS
 SOMETHING_WRONG = "Sorry, something went wrong while answering. Please try again."
 
 

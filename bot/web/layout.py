@@ -34,9 +34,6 @@ def passage_href(passage_id: str) -> str:
     return "/p/" + quote(passage_id, safe="")
 
 
-def search_href(path: str, query: str) -> str:
-    return f"{path}?q={quote(query, safe='')}"
-
 
 def safe_link(url: str | None) -> str | None:
     """A corpus-given URL (a document's source) as a link target only if it is http(s):

@@ -32,6 +32,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.ratelimit import RateLimiter
+from bot.render.callbacks import MAX_RESULTS
 from bot.render.contract import answer_json
 from bot.search.answer import DEFAULT_RESULTS, Answer
 from bot.search.engine import Engine
@@ -44,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 MAX_K = 10
 # The answer pages show as many results as the bot offers per question (next/previous).
-PAGE_RESULTS = 4
+PAGE_RESULTS = MAX_RESULTS
 PASSAGE_ID = re.compile(r"[0-9a-f]{12}")
 CSP = "; ".join(
     (
