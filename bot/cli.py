@@ -7,9 +7,10 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from bot import __version__
 from bot.config import Settings, debug_requested, load_settings
@@ -22,31 +23,36 @@ if TYPE_CHECKING:
     from bot.search.answer import Answer
     from bot.search.retriever import Retriever
 
+Opened = TypeVar("Opened")  # what an opener gives: a Retriever, or a manifest alone
+
 EXIT_ERROR = 1
 EXIT_CONFIG = 78  # sysexits.h EX_CONFIG
 
 
 def _open(settings: Settings, quiet: bool = False) -> tuple[Retriever, BuildReport]:
-    from bot.render.terminal import build_summary, progress_bar
     from bot.search.retriever import open_retriever
+
+    opener = partial(open_retriever, settings.corpus_dir, settings.index_dir, settings.model)
+    return _fresh(opener, settings, quiet)
+
+
+def _fresh(
+    opener: Callable[..., tuple[Opened, BuildReport]], settings: Settings, quiet: bool
+) -> tuple[Opened, BuildReport]:
+    """`opener`'s index, brought up to date first, with a progress bar, the build's summary
+    and any warning on stderr."""
+    from bot.render.terminal import build_summary, progress_bar
 
     progress, close = progress_bar(not quiet and sys.stderr.isatty())
     try:
-        retriever, report = open_retriever(
-            settings.corpus_dir,
-            settings.index_dir,
-            settings.model,
-            progress,
-            follow_links=settings.follow_links,
-            on_wait=_say_waiting,
-        )
+        opened, report = opener(progress, follow_links=settings.follow_links, on_wait=_say_waiting)
     finally:
         close()
     if report.rebuilt and not quiet:
         print(build_summary(report), file=sys.stderr)
     if report.warning:
         _say(f"footnote: warning: {report.warning}")
-    return retriever, report
+    return opened, report
 
 
 def _say_waiting(holder: str) -> None:
@@ -113,8 +119,17 @@ def cmd_cite(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sections(args: argparse.Namespace, settings: Settings) -> int:
-    retriever, _ = _open(settings, quiet=args.json)
-    manifest = retriever.library.manifest
+    from bot.index.embedding import make_embedder
+    from bot.index.store import open_manifest
+    from bot.search.calibration import calibrate
+
+    # The contents are the manifest's: an up-to-date index opens nothing else (a stale one is
+    # rebuilt as for a question, calibrated the same).
+    embedder = make_embedder(settings.model)
+    opener = partial(
+        open_manifest, settings.corpus_dir, settings.index_dir, embedder, calibrate=calibrate
+    )
+    manifest, _ = _fresh(opener, settings, quiet=args.json)
     if args.json:
         from bot.render.contract import toc_json
 

@@ -104,6 +104,7 @@ def test_missing_docs_are_installed_with_apt_get(
 ) -> None:
     import subprocess
 
+    import bot.bench.apt as apt
     import bot.bench.pydocs as pydocs
 
     html = tmp_path / "python3.11" / "html"
@@ -117,9 +118,9 @@ def test_missing_docs_are_installed_with_apt_get(
         return subprocess.CompletedProcess(command, 0, "", "")
 
     monkeypatch.setattr(pydocs, "PYDOCS_HTML", html)
-    monkeypatch.setattr(pydocs.shutil, "which", lambda name: f"/usr/bin/{name}")
-    monkeypatch.setattr(pydocs.os, "geteuid", lambda: 0)
-    monkeypatch.setattr(pydocs.subprocess, "run", fake_run)
+    monkeypatch.setattr(apt.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(apt.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(apt.subprocess, "run", fake_run)
     log = io.StringIO()
     assert ensure_pydocs(html, log) == html
     assert [c[1:3] for c in commands] == [["update", "-qq"], ["install", "-y"]]
@@ -131,6 +132,7 @@ def test_missing_docs_are_installed_with_apt_get(
 def test_a_failed_install_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import subprocess
 
+    import bot.bench.apt as apt
     import bot.bench.pydocs as pydocs
 
     def refused(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
@@ -138,8 +140,27 @@ def test_a_failed_install_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
     html = tmp_path / "html"
     monkeypatch.setattr(pydocs, "PYDOCS_HTML", html)
-    monkeypatch.setattr(pydocs.shutil, "which", lambda name: f"/usr/bin/{name}")
-    monkeypatch.setattr(pydocs.os, "geteuid", lambda: 0)
-    monkeypatch.setattr(pydocs.subprocess, "run", refused)
+    monkeypatch.setattr(apt.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(apt.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(apt.subprocess, "run", refused)
     with pytest.raises(BenchError, match=r"could not install python3\.11-doc.*Unable to locate"):
         ensure_pydocs(html, io.StringIO())
+
+
+def test_the_test_script_installs_with_the_bench_s_apt_get(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """scripts/test.sh installs chromium through bot/bench/apt.py, which says why it cannot."""
+    import bot.bench.apt as apt
+
+    assert "python -m bot.bench.apt chromium chromium-driver" in (
+        REPO / "scripts" / "test.sh"
+    ).read_text(encoding="utf-8")
+    assert apt.main([]) == 2 and "usage:" in capsys.readouterr().err
+    monkeypatch.setattr(apt.shutil, "which", lambda name: None)
+    assert apt.main(["chromium"]) == 1
+    assert capsys.readouterr().err == "could not install chromium: there is no apt-get here\n"
+    monkeypatch.setattr(apt.shutil, "which", lambda name: None if name == "sudo" else name)
+    monkeypatch.setattr(apt.os, "geteuid", lambda: 1000)
+    with pytest.raises(apt.AptError, match="needs root"):
+        apt.apt_install(["chromium"])

@@ -236,8 +236,8 @@ async def test_reload_rebuilds_in_the_background_for_admins_only(
         assert len(server.sent_messages(ADMIN)) == 1, "answered while the rebuild still runs"
         await server.wait_for(lambda s: len(s.sent_messages(ADMIN)) == 2, timeout=20)
         summary = server.sent_messages(ADMIN)[1].text
-        assert summary.startswith("Index rebuilt (the corpus changed): 2 documents"), summary
-        assert f"Vectors: {ESSAY_PASSAGES} reused, " in summary, summary
+        assert summary.startswith("Indexed 2 documents, "), summary
+        assert f"(the corpus changed); vectors: {ESSAY_PASSAGES} reused, " in summary, summary
         server.push_update(server.private_message(730_200, f"/cite {NEW_ESSAY_PHRASE}"))
         await handled(server, application)
         assert NEW_ESSAY_PHRASE in server.sent_messages(730_200)[0].text
@@ -257,12 +257,12 @@ async def test_sighup_reloads_in_process(
         write_text(tmp_path / "corpus" / "patience.txt", EXTRA_ESSAY)
         os.kill(os.getpid(), signal.SIGHUP)
         deadline = time.monotonic() + 15
-        while not any("SIGHUP: Index rebuilt" in r.getMessage() for r in caplog.records):
+        while not any("SIGHUP: Indexed " in r.getMessage() for r in caplog.records):
             assert time.monotonic() < deadline, "no reload after SIGHUP"
             await asyncio.sleep(0.05)
         [logged] = [r.getMessage() for r in caplog.records if "SIGHUP: Index" in r.getMessage()]
         # The incremental path: the essay's vectors are reused, only the new essay is embedded.
-        assert f"Vectors: {ESSAY_PASSAGES} reused, " in logged, logged
+        assert f"vectors: {ESSAY_PASSAGES} reused, " in logged, logged
         fake_botapi.push_update(fake_botapi.private_message(731_001, f"/cite {NEW_ESSAY_PHRASE}"))
         await handled(fake_botapi, application)
         assert NEW_ESSAY_PHRASE in fake_botapi.sent_messages(731_001)[0].text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -252,6 +253,23 @@ def test_pdf_headings_pages_hyphens_and_page_furniture(tmp_path: Path) -> None:
     assert [p.page for s in document.sections for p in s.paragraphs] == [1, 2, 3]
     assert document.dropped == {"boilerplate": 6}  # 3 running headers, 3 page numbers
     assert "Salt Report 2024" not in document.text
+
+
+def test_a_pdf_is_parsed_once_for_its_pages_and_title(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pdfminer.pdfdocument import PDFDocument
+
+    parses: list[object] = []
+    parse = PDFDocument.__init__
+
+    def counted(self: PDFDocument, *args: Any, **kwargs: Any) -> None:
+        parses.append(self)
+        parse(self, *args, **kwargs)
+
+    monkeypatch.setattr(PDFDocument, "__init__", counted)
+    assert read(tmp_path, "salt.pdf", _report_pdf()).title == "Salt Roads"
+    assert len(parses) == 1
 
 
 def test_pdf_pages_reach_passages_and_citations(tmp_path: Path) -> None:

@@ -360,3 +360,46 @@ def test_citation_line(tmp_path: Path) -> None:
     hits = all_hits(retriever)
     assert check_html(format_hit(hits[0])).endswith("A Title › opening · ¶1")
     assert check_html(format_hit(hits[1], 1, 2)).endswith("A Title › A Heading · ¶1 · 2/2")
+
+
+def test_a_build_summary_is_one_wording_capped_for_telegram() -> None:
+    """The CLI prints every skipped file; /reload lists at most so many of them and of the
+    documents with something left out, then how many more, in a message that fits."""
+    from bot.corpus import CorpusProblem
+    from bot.index.report import BuildReport
+    from bot.render.reply import text_reply
+    from bot.render.terminal import build_summary
+    from bot.telegram.reload import MAX_SKIPPED_SHOWN
+
+    report = BuildReport(
+        True,
+        "the corpus changed",
+        1,
+        12,
+        2.04,
+        [CorpusProblem(f"<bad {n}>.txt", "not UTF-8 text") for n in range(5)],
+        dropped={f"doc{n}.html": {"code": 1} for n in range(3)},
+        reused=10,
+        embedded=2,
+    )
+    full = build_summary(report).splitlines()
+    assert full[0] == (
+        "Indexed 1 document, 12 passages in 2.0 s (the corpus changed); "
+        "vectors: 10 reused, 2 embedded, 0 removed."
+    )
+    assert len(full) == 1 + 5 + 3 + 1 and full[-1] == "Left out in all: 3 code blocks"
+    capped = build_summary(report, most=2).splitlines()
+    assert capped == [
+        full[0],
+        "Skipped <bad 0>.txt: not UTF-8 text",
+        "Skipped <bad 1>.txt: not UTF-8 text",
+        "… and 3 more skipped files",
+        "Left out of doc0.html: 1 code block",
+        "Left out of doc1.html: 1 code block",
+        "… and 1 more documents with something left out",
+        "Left out in all: 3 code blocks",
+    ]
+    assert "Skipped &lt;bad 0&gt;.txt" in text_reply("\n".join(capped)).html
+    many = replace(report, problems=[CorpusProblem("x" * 400, "odd")] * MAX_SKIPPED_SHOWN)
+    reply = text_reply(build_summary(many, most=MAX_SKIPPED_SHOWN))
+    assert utf16_len(plain_text(reply.html)) <= MAX_MESSAGE and reply.html.endswith("…")

@@ -28,6 +28,7 @@ from tests.helpers.footnote_bot import (
     MISQUOTE,
     OFF_TOPIC,
     QUESTION,
+    USER,
     App,
     Essay,
     assert_clean,
@@ -37,17 +38,12 @@ from tests.helpers.footnote_bot import (
     exchange,
     footnote,
     running,
+    say,
+    say_unquoted,
     settings_for,
     settle,
     the_reply,
 )
-
-USER = 424242
-
-
-async def say(server: FakeBotApi, app: App, text: str, chat_id: int = USER) -> SentMessage:
-    """A private message, answered by exactly one message in the same chat."""
-    return the_reply(await exchange(server, app, server.private_message(chat_id, text)), chat_id)
 
 
 def entity_types(sent: SentMessage) -> set[str]:
@@ -123,9 +119,8 @@ async def test_question_is_answered_once_with_quote_citation_and_buttons(
 async def test_off_topic_question_offers_sections(
     fake_botapi: FakeBotApi, app: App, caplog: pytest.LogCaptureFixture
 ) -> None:
-    reply = await say(fake_botapi, app, OFF_TOPIC)
+    reply = await say_unquoted(fake_botapi, app, OFF_TOPIC)
     assert "isn't in the essay" in reply.text
-    assert "<blockquote>" not in reply.raw_text
     buttons = button_data(reply)
     assert buttons and all(text.startswith("§ ") for text in buttons)
     assert f"§ {DUAL_TRACK}" in buttons
@@ -135,10 +130,9 @@ async def test_off_topic_question_offers_sections(
 async def test_question_about_the_empty_section_says_it_has_no_text(
     fake_botapi: FakeBotApi, app: App, caplog: pytest.LogCaptureFixture
 ) -> None:
-    reply = await say(fake_botapi, app, EMPTY_SECTION_QUESTION)
+    reply = await say_unquoted(fake_botapi, app, EMPTY_SECTION_QUESTION)
     assert "Cooperation Spiral Solution" in reply.text
     assert "no text" in reply.text
-    assert "<blockquote>" not in reply.raw_text
     assert_clean(fake_botapi, caplog)
 
 

@@ -64,7 +64,7 @@ async def test_footnote_run_serves_reloads_and_stops_cleanly(
     assert reply.reply_markup
 
     footnote_process.process.send_signal(signal.SIGHUP)
-    await footnote_process.wait_for_log("SIGHUP: Index already up to date")
+    await footnote_process.wait_for_log("SIGHUP: Index is up to date")
 
     code = await footnote_process.stop(signal.SIGINT)
     assert code == 0, footnote_process.log

@@ -19,9 +19,10 @@ from tests.helpers.footnote_bot import (
     assert_clean,
     build_essay,
     button_data,
+    say,
+    say_unquoted,
 )
 from tests.test_telegram_buttons import USER, press
-from tests.test_telegram_e2e import say
 from tests.test_telegram_inline import inline
 
 NEVER_MENTIONED = "What does the author say about Japan?"
@@ -46,9 +47,8 @@ async def test_a_closest_passage_is_said_to_maybe_not_answer(
 async def test_a_name_never_mentioned_is_named(
     fake_botapi: FakeBotApi, app: App, caplog: pytest.LogCaptureFixture
 ) -> None:
-    reply = await say(fake_botapi, app, NEVER_MENTIONED)
+    reply = await say_unquoted(fake_botapi, app, NEVER_MENTIONED)
     assert "The essays never mention Japan." in reply.text
-    assert "<blockquote>" not in reply.raw_text
     assert_clean(fake_botapi, caplog)
 
 

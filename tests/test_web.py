@@ -24,6 +24,7 @@ from bot.config import Settings, load_settings
 from bot.errors import ConfigError
 from bot.search.engine import Engine
 from bot.search.retriever import Retriever, open_retriever
+from bot.web.pages import library_page
 from bot.web.server import CSP, Reader
 from tests.helpers.essay import EVAL_SET, REPO, write_text
 from tests.helpers.footnote_bot import DOCUMENT, DUAL_TRACK, EMPTY_SECTION, QUESTION, Essay
@@ -62,6 +63,38 @@ async def test_the_library_lists_documents_sections_and_counts(
     assert f'href="/d/{ESSAY_DOC}#s1">{DUAL_TRACK}</a> <span class="count">(' in page
     assert f'#s2">{EMPTY_SECTION}</a> <span class="empty">no text in this copy</span>' in page
     assert "<main" in page and 'role="search"' in page and "<header" in page
+
+
+async def test_the_library_page_is_made_once_per_loaded_index(
+    essay: Essay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every GET / of one index generation is the same page, made on the first; a reload
+    (the engine's index swapped) makes the new library's page, once."""
+    import bot.web.server as server
+
+    made: list[str] = []
+
+    def counted(library: Any) -> str:
+        made.append(library.documents[0].doc_id)
+        return library_page(library)
+
+    monkeypatch.setattr(server, "library_page", counted)
+    engine = Engine(essay.retriever)
+    reader = Reader(lambda: engine, Settings(user_rate_limit=0))
+    client = TestClient(TestServer(reader.web_app()))
+    await client.start_server()
+    try:
+        first = [await _text(client, "/") for _ in range(3)]
+        assert made == [ESSAY_DOC] and first[0] == first[1] == first[2]
+        (tmp_path / "corpus").mkdir()
+        write_text(tmp_path / "corpus" / "salt.md", "# Salt\n\nSalt moved on mules.\n")
+        reloaded, _ = open_retriever(tmp_path / "corpus", tmp_path / "index", "fake:hashing")
+        engine.swap(reloaded)
+        after = [await _text(client, "/") for _ in range(2)]
+        assert made == [ESSAY_DOC, "salt"] and after[0] == after[1] != first[0]
+        assert '<a href="/d/salt">Salt</a>' in after[0]
+    finally:
+        await client.close()
 
 
 async def test_a_document_anchors_every_paragraph(

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.bench.apt import AptError, apt_install
 from bot.bench.options import PYDOCS_HTML, BenchOptions
 from bot.bench.processes import footnote_command
 from bot.bench.startup import heavy_imports, time_command
@@ -44,7 +45,6 @@ PYDOCS_QUESTIONS = (
     "How are default argument values evaluated?",
     "What is the difference between a list and a tuple?",
 )
-INSTALL_TIMEOUT = 900
 INDEX_TIMEOUT = 3600
 
 # Run in a fresh process, so that its peak RSS is the open's and the answer's own.
@@ -90,28 +90,10 @@ def ensure_pydocs(source: Path, log: TextIO) -> Path:
     if source != PYDOCS_HTML:
         raise BenchError(f"no HTML pages in {source}")
     log.write(f"pydocs: {source} is missing; installing {PYDOCS_PACKAGE} with apt-get ...\n")
-    apt = shutil.which("apt-get")
-    if apt is None:
-        raise BenchError(f"{PYDOCS_PACKAGE} is not installed and there is no apt-get here")
-    prefix: list[str] = []
-    if os.geteuid() != 0:
-        sudo = shutil.which("sudo")
-        if sudo is None:
-            raise BenchError(f"{PYDOCS_PACKAGE} is not installed and installing it needs root")
-        prefix = [sudo, "-n"]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (
-        [*prefix, apt, "update", "-qq"],
-        [*prefix, apt, "install", "-y", "-qq", "--no-install-recommends", PYDOCS_PACKAGE],
-    ):
-        done = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False
-        )
-        if done.returncode != 0:
-            raise BenchError(
-                f"could not install {PYDOCS_PACKAGE}: {' '.join(command)} exited "
-                f"{done.returncode}: {done.stderr.strip()[-300:]}"
-            )
+    try:
+        apt_install([PYDOCS_PACKAGE])
+    except AptError as error:
+        raise BenchError(f"could not install {PYDOCS_PACKAGE}: {error}") from None
     if not any(source.rglob("*.html")):
         raise BenchError(f"{PYDOCS_PACKAGE} is installed but {source} holds no HTML pages")
     return source

@@ -81,21 +81,30 @@ def _box_from(element: Any, page: int, height: float) -> _Box | None:
 
 def _read_boxes(data: bytes) -> tuple[list[_Box], int, str]:
     """Every text box of every page, the page count and the PDF's Title metadata."""
-    from pdfminer.high_level import extract_pages
-    from pdfminer.layout import LTTextBox
+    from pdfminer.converter import PDFPageAggregator
+    from pdfminer.layout import LAParams, LTTextBox
     from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
     from pdfminer.pdfparser import PDFParser
 
+    # One parse serves the pages and the Title: extract_pages would parse the document itself,
+    # and the metadata would need a second parse.  These are the objects extract_pages makes.
+    document = PDFDocument(PDFParser(io.BytesIO(data)))
+    resources = PDFResourceManager(caching=True)
+    device = PDFPageAggregator(resources, laparams=LAParams())
+    interpreter = PDFPageInterpreter(resources, device)
     boxes: list[_Box] = []
     pages = 0
-    for pages, layout in enumerate(extract_pages(io.BytesIO(data)), start=1):
+    for pages, page in enumerate(PDFPage.create_pages(document), start=1):
+        interpreter.process_page(page)
+        layout = device.get_result()
         height = layout.height or 1.0
         for element in layout:
             if isinstance(element, LTTextBox):
                 box = _box_from(element, pages, height)
                 if box is not None and box.text:
                     boxes.append(box)
-    document = PDFDocument(PDFParser(io.BytesIO(data)))
     info = document.info[0] if document.info else {}
     return boxes, pages, _decoded(info.get("Title"))
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -157,18 +159,33 @@ class Manifest:
         return cls(**{**fields, "documents": documents, "problems": problems})
 
 
+# The last manifest read, by its file's identity and time.  Opening an up-to-date index reads
+# the manifest twice (bot/index/build.py checks it is current, then the caller opens it), and
+# on Python's docs it is 2 MB of JSON, ~0.04 s a parse.  Only a file older than _SETTLED_NS is
+# remembered: a file written after that read has a later time however coarse the
+# filesystem's clock, so it cannot pass for the remembered one (git's rule for racy files).
+_SETTLED_NS = 2_000_000_000
+_last_read: tuple[tuple[int, int, int, int], Manifest] | None = None
+
+
 def read_manifest(index_dir: Path) -> Manifest:
+    global _last_read
     path = index_dir / MANIFEST
     if not path.is_file():
         raise IndexProblem(f"no index in {index_dir} (run: footnote index)")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as file:
+            stat = os.fstat(file.fileno())  # the file read, even if another replaces it now
+            key = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+            if _last_read is not None and _last_read[0] == key:
+                return _last_read[1]
+            data = json.loads(file.read().decode("utf-8"))
         if data.get("format_version") != FORMAT_VERSION:
             raise IndexProblem(
                 f"index in {index_dir} has format {data.get('format_version')}, "
                 f"this Footnote reads {FORMAT_VERSION} (run: footnote index)"
             )
-        return Manifest.from_json(data)
+        manifest = Manifest.from_json(data)
     except OSError as exc:
         raise IndexProblem(f"cannot read {path}: {exc.strerror or exc}") from exc
     # AttributeError: valid JSON that is not an object ("null", "[]") has no .get();
@@ -177,3 +194,6 @@ def read_manifest(index_dir: Path) -> Manifest:
         raise IndexProblem(
             f"index manifest {path} is corrupt ({exc}); run: footnote index"
         ) from exc
+    if time.time_ns() - stat.st_mtime_ns > _SETTLED_NS:
+        _last_read = (key, manifest)
+    return manifest

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -152,7 +152,12 @@ def _load_lexical(index_dir: Path, files: dict[str, str], passages: int) -> Lexi
     return LexicalIndex(passages, Postings(vocabulary, lexicon, postings, words))
 
 
-def open_index(
+# What an open returns: the whole index (load_index), or its manifest alone (read_manifest).
+Opened = TypeVar("Opened", IndexStore, Manifest)
+
+
+def open_with(
+    load: Callable[[Path], Opened],
     corpus_dir: Path,
     index_dir: Path,
     embedder: Embedder,
@@ -162,8 +167,8 @@ def open_index(
     keep_previous: bool = True,
     on_wait: Callable[[str], None] | None = None,
     calibrate: Calibrator | None = None,
-) -> tuple[IndexStore, BuildReport]:
-    """Load the index, rebuilding it first when it is stale, missing or corrupt.
+) -> tuple[Opened, BuildReport]:
+    """Open the index with `load`, rebuilding it first when it is stale, missing or corrupt.
 
     With `keep_previous`, when the corpus or the index directory cannot be read or written,
     the index already there (built with this model) answers, and the report carries a
@@ -184,26 +189,36 @@ def open_index(
     except (IndexProblem, CorpusError) as problem:
         if not keep_previous:
             raise
-        return _previous_index(index_dir, embedder, problem)
+        return _previous_index(load, index_dir, embedder, problem)
     try:
-        return load_index(index_dir), report
+        return load(index_dir), report
     except IndexProblem:
         if report.rebuilt:
             raise
         report = build(force=True)
-        return load_index(index_dir), report
+        return load(index_dir), report
+
+
+# The whole index, ready to search.
+open_index = partial(open_with, load_index)
+# Its manifest alone, for the table of contents (`footnote sections`): no array is opened, and
+# the manifest the up-to-date check read is not parsed again (read_manifest remembers it).
+open_manifest = partial(open_with, read_manifest)
 
 
 def _previous_index(
-    index_dir: Path, embedder: Embedder, problem: IndexProblem | CorpusError
-) -> tuple[IndexStore, BuildReport]:
+    load: Callable[[Path], Opened],
+    index_dir: Path,
+    embedder: Embedder,
+    problem: IndexProblem | CorpusError,
+) -> tuple[Opened, BuildReport]:
     try:
-        store = load_index(index_dir)
+        opened = load(index_dir)
     except IndexProblem:
         raise problem from None
-    if store.manifest.model != embedder.name:  # its vectors cannot answer this model's queries
+    manifest = opened if isinstance(opened, Manifest) else opened.manifest
+    if manifest.model != embedder.name:  # its vectors cannot answer this model's queries
         raise problem
-    manifest = store.manifest
     report = BuildReport(
         rebuilt=False,
         reason="kept the existing index",
@@ -214,4 +229,4 @@ def _previous_index(
         warning=f"the index could not be refreshed ({problem}); answering from the one built "
         f"{manifest.built_at}",
     )
-    return store, report
+    return opened, report

@@ -304,6 +304,12 @@ def toc_reply(sections: Sequence[SectionInfo]) -> Reply:
     return Reply(text, buttons)
 
 
+def text_reply(text: str) -> Reply:
+    """Plain text (an administrator's report) as a message: escaped, whole lines while they
+    fit Telegram's limit."""
+    return Reply(_fit_lines([escape(line) for line in text.splitlines()]))
+
+
 def _fit_lines(lines: Sequence[str], budget: int = MAX_MESSAGE) -> str:
     """Whole lines (each valid HTML on its own) while they fit, then "…"."""
     kept: list[str] = []

@@ -81,8 +81,12 @@ def toc_lines(manifest: Manifest) -> list[str]:
     return lines
 
 
-def build_summary(report: BuildReport) -> str:
-    """What an index build did: rebuilt (how long, why) or up to date, and the skipped files."""
+def build_summary(report: BuildReport, most: int | None = None) -> str:
+    """What an index build did, as the CLI and Telegram's /reload say it: rebuilt (how long,
+    why, the vectors) or up to date, then the skipped files and what readers left out.
+
+    `most`: list at most that many skipped files, and documents with something left out,
+    then how many more (a Telegram message must fit however many files were skipped)."""
     documents = f"{report.documents} document" + ("s" if report.documents != 1 else "")
     if report.rebuilt:
         lines = [
@@ -93,9 +97,17 @@ def build_summary(report: BuildReport) -> str:
         lines += [f"{fit[:1].upper()}{fit[1:]}." for fit in report.fits]
     else:
         lines = [f"Index is up to date: {documents}, {report.passages} passages."]
-    lines += [skipped_line(p.path, p.reason) for p in report.problems]
-    lines += [printable(line) for line in report.dropped_lines()]
+    skipped = [skipped_line(p.path, p.reason) for p in report.problems]
+    lines += _at_most(skipped, most, "skipped files")
+    left_out = [printable(line) for line in report.dropped_lines()]  # the last is the total
+    lines += _at_most(left_out[:-1], most, "documents with something left out") + left_out[-1:]
     return "\n".join(lines)
+
+
+def _at_most(lines: list[str], most: int | None, more: str) -> list[str]:
+    if most is None or len(lines) <= most:
+        return lines
+    return [*lines[:most], f"… and {len(lines) - most} more {more}"]
 
 
 def skipped_line(path: str, reason: str) -> str:

@@ -90,7 +90,7 @@ def open_retriever(
     on_wait: Callable[[str], None] | None = None,
 ) -> tuple[Retriever, BuildReport]:
     """Load (rebuilding first if stale) the index for a corpus, ready to answer; see
-    open_index for `keep_previous` and `on_wait`."""
+    open_with (bot/index/store.py) for `keep_previous` and `on_wait`."""
     embedder = make_embedder(model)
     store, report = open_index(
         corpus_dir,

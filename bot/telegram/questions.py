@@ -67,36 +67,18 @@ def command(message: Message, username: str) -> tuple[str, list[str]] | None:
 
 def costs_work(update: Update, bot: Bot) -> bool:
     """Whether answering ``update`` costs a search or walks the index (what the per-user limit
-    counts): a question, a button press, or /sections."""
+    counts): a question (as question_of reads it), a button press, or /sections."""
     if update.callback_query is not None:
         return True
-    message = update.message
-    if message is not None and isinstance(message.text, str):
-        asked = command(message, bot.username)
-        if asked is not None and asked[0] == "sections":
-            return True
-    return asks_question(update, bot)
-
-
-def asks_question(update: Update, bot: Bot) -> bool:
-    """Whether the handlers answer ``update`` by searching the index."""
     message = update.message
     if message is None or not message.text:
         return False
     if not isinstance(message.text, str):  # malformed (a number): only private_text takes it
         return bool(PRIVATE_TEXT.check_update(update))
     asked = command(message, bot.username)
-    if asked is not None:
-        name, args = asked
-        if name in ("ask", "cite"):
-            replied = message.reply_to_message
-            return bool(args) or (replied is not None and bool(replied.text or replied.caption))
-        return False
-    if PRIVATE_TEXT.check_update(update):
+    if asked is not None and asked[0] == "sections":
         return True
-    if GROUP_TEXT.check_update(update):
-        return bool(addressed_question(message, bot))
-    return False
+    return question_of(message, bot) is not None
 
 
 def question_of(message: Message, bot: Bot) -> tuple[str, str] | None:

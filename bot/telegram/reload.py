@@ -7,22 +7,22 @@ import asyncio
 import html
 import logging
 import signal
-from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application
 
-from bot.corpus import CorpusProblem
-from bot.render.reply import Reply
+from bot.render.reply import Reply, text_reply
+from bot.render.terminal import build_summary
 from bot.search.retriever import open_retriever
 from bot.telegram.send import send
 from bot.telegram.state import Context, bot_state
 
 logger = logging.getLogger(__name__)
 
-# Skipped files listed by name in a reload summary; a corpus may have thousands.
+# Skipped files (and documents with something left out) listed by name in a reload summary;
+# a corpus may have thousands.
 MAX_SKIPPED_SHOWN = 20
 
 
@@ -42,7 +42,7 @@ async def reload_command(update: Update, context: Context) -> None:
         logger.exception("reload failed")
         await send(message, Reply(f"Reload failed: {html.escape(str(exc))}"))
         return
-    await send(message, Reply(html.escape(summary)))
+    await send(message, text_reply(summary))
 
 
 async def reload_index(application: Application[Any, Any, Any, Any, Any, Any]) -> str:
@@ -62,24 +62,7 @@ async def reload_index(application: Application[Any, Any, Any, Any, Any, Any]) -
             )
         )
         engine.swap(retriever)
-    status = f"rebuilt ({report.reason})" if report.rebuilt else "already up to date"
-    summary = f"Index {status}: {report.documents} documents, {report.passages} passages."
-    if report.rebuilt:
-        # The rebuild is incremental: say how much of the previous generation it kept.
-        summary += (
-            f" Vectors: {report.reused} reused, {report.embedded} embedded, "
-            f"{report.removed} removed."
-        )
-    return summary + skipped_summary(report.problems)
-
-
-def skipped_summary(problems: Sequence[CorpusProblem]) -> str:
-    """The skipped files, one line each: the first MAX_SKIPPED_SHOWN, then how many more (an
-    admin message must fit Telegram's 4096 characters however many files were skipped)."""
-    lines = [f"\nSkipped {p.path}: {p.reason}" for p in problems[:MAX_SKIPPED_SHOWN]]
-    if len(problems) > MAX_SKIPPED_SHOWN:
-        lines.append(f"\n… and {len(problems) - MAX_SKIPPED_SHOWN} more skipped files")
-    return "".join(lines)
+    return build_summary(report, most=MAX_SKIPPED_SHOWN)
 
 
 def reload_on_sighup(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

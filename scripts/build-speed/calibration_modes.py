@@ -1,6 +1,11 @@
 # ruff: noqa: B007  (measurement scripts, kept as run)
-"""Calibration cost per ranking mode over an index built by e2e.sh (docs/performance.md 9.3)."""
+"""Calibration cost per ranking mode over an index built by e2e.sh (docs/performance.md 9.3).
 
+usage: calibration_modes.py INDEX
+  INDEX  an index of the SQuAD corpus built with the bundled model, e.g. e2e.sh's OUT/idx-full
+"""
+
+import argparse
 import statistics
 import time
 from pathlib import Path
@@ -12,8 +17,11 @@ from bot.search.library import Library
 from bot.search.ranking import Ranker, RetrievalConfig
 from bot.search.thresholds import UNCALIBRATED
 
+parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+parser.add_argument("index", type=Path, help="an index built by e2e.sh (OUT/idx-LABEL)")
+args = parser.parse_args()
 emb = make_embedder("bundled:all-MiniLM-L6-v2")
-store = load_index(Path("/tmp/speed/idx-full"))
+store = load_index(args.index)
 emb.encode(["warm"])
 qs = c.off_topic_questions() + c.pseudo_questions(store)
 res = {"embed": [], "hybrid": [], "dense": [], "lexical": []}

@@ -1,7 +1,12 @@
 # ruff: noqa: E402, E501, UP031  (measurement scripts, kept as run)
 """Quality of window vectors composed from sentence vectors (token-weighted mean of the
-sentences' unnormalised mean-pooled vectors), on the SQuAD set, all and held-out."""
+sentences' unnormalised mean-pooled vectors), on the SQuAD set, all and held-out.
 
+usage: compose_quality.py SQUAD
+  SQUAD  the SQuAD articles and questions, e.g. ../shared/eval/squad-dev-2-articles.json
+"""
+
+import argparse
 import tempfile
 import warnings
 from pathlib import Path
@@ -20,7 +25,9 @@ from bot.search.calibration import calibrate
 from bot.search.ranking import RetrievalConfig
 from bot.search.retriever import Retriever
 
-squad = load_squad(Path("/work/shared/eval/squad-dev-2-articles.json"))
+parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+parser.add_argument("squad", type=Path, help="a SQuAD JSON file (bot/evals/squad.py)")
+squad = load_squad(parser.parse_args().squad)
 emb = make_embedder(DEFAULT_MODEL)
 cached = CachingEmbedder(emb)
 tmp = Path(tempfile.mkdtemp())

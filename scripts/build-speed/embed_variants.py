@@ -1,9 +1,15 @@
 # ruff: noqa: E402, E501, E741  (measurement scripts, kept as run)
-"""Micro-benchmark of embedding variants on the SQuAD passages (one process, alternating)."""
+"""Micro-benchmark of embedding variants on the SQuAD passages (one process, alternating).
 
+usage: embed_variants.py CORPUS [--only VARIANT,...] [--rounds N]
+  CORPUS    the SQuAD corpus folder (bot/evals/squad.py write_corpus; e2e.sh's header)
+  --only    the variants to time, comma-separated (default: all; names below in `variants`)
+  --rounds  rounds of every variant in turn (default 3)
+"""
+
+import argparse
 import copy
 import statistics
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -18,7 +24,12 @@ from bot.corpus import read_corpus
 from bot.index.embedding import bundled_model_dir
 from bot.index.passages import cut_corpus
 
-docs, _ = read_corpus(Path("/tmp/speed/squad-corpus"))
+parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+parser.add_argument("corpus", type=Path, help="the SQuAD corpus folder")
+parser.add_argument("--only", help="variants to time, comma-separated (default: all)")
+parser.add_argument("--rounds", type=int, default=3, help="rounds (default 3)")
+args = parser.parse_args()
+docs, _ = read_corpus(args.corpus)
 paragraphs, passages = cut_corpus(docs)
 texts = [p.text for p in passages]
 model = SentenceTransformer(str(bundled_model_dir()), device="cpu")
@@ -94,8 +105,8 @@ variants = {
     "compose-fp32": lambda: compose(model),
     "compose-int8": lambda: compose(qmodel),
 }
-only = sys.argv[1].split(",") if len(sys.argv) > 1 else list(variants)
-rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+only = args.only.split(",") if args.only else list(variants)
+rounds = args.rounds
 embed(model, texts[:64])
 embed(qmodel, texts[:64])  # warm-up
 times = {k: [] for k in only}

@@ -1,6 +1,11 @@
 """Int8 quantization variants of the model: cosine with the full model's vectors and time,
-on every 4th SQuAD passage (docs/performance.md 9.3).  Each variant is timed beside fp32."""
+on every 4th SQuAD passage (docs/performance.md 9.3).  Each variant is timed beside fp32.
 
+usage: quantize_variants.py CORPUS
+  CORPUS  the SQuAD corpus folder (bot/evals/squad.py write_corpus; e2e.sh's header)
+"""
+
+import argparse
 import copy
 import time
 import warnings
@@ -19,7 +24,9 @@ from bot.index.embedding import bundled_model_dir
 from bot.index.passages import cut_corpus
 
 warnings.filterwarnings("ignore")
-docs, _ = read_corpus(Path("/tmp/speed/squad-corpus"))
+parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+parser.add_argument("corpus", type=Path, help="the SQuAD corpus folder")
+docs, _ = read_corpus(parser.parse_args().corpus)
 _, passages = cut_corpus(docs)
 texts = [p.text for p in passages][::4]
 model = SentenceTransformer(str(bundled_model_dir()), device="cpu")

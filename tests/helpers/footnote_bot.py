@@ -37,6 +37,7 @@ EMPTY_SECTION_QUESTION = "What is the cooperation spiral?"
 # Part of a sentence of the essay ("But the core problem is actually that nobody knows how
 # to “collapse” a regime possessing nuclear weapons."), as a reader would misquote it.
 MISQUOTE = "the core problem is actualy that nobody knows how to collapse a regime"
+USER = 424242  # who talks to the bot in private (say); a private chat's id is its user's
 
 App = Application[Any, Any, Any, Any, Any, Any]
 
@@ -129,6 +130,19 @@ def the_reply(sent: list[SentMessage], chat_id: int) -> SentMessage:
     assert len(sent) == 1, [m.text[:80] for m in sent]
     assert sent[0].chat_id == chat_id
     return sent[0]
+
+
+async def say(server: FakeBotApi, app: App, text: str, chat_id: int = USER) -> SentMessage:
+    """A private message, answered by exactly one message in the same chat."""
+    return the_reply(await exchange(server, app, server.private_message(chat_id, text)), chat_id)
+
+
+async def say_unquoted(server: FakeBotApi, app: App, text: str) -> SentMessage:
+    """`say`, for a question answered without a quote (off topic, an empty section, a name the
+    essay never mentions): the reply must hold none."""
+    reply = await say(server, app, text)
+    assert "<blockquote>" not in reply.raw_text, reply.raw_text
+    return reply
 
 
 def button_data(sent: SentMessage | dict[str, Any]) -> dict[str, str]:
