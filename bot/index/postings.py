@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot.index.lexical import BM25_B, BM25_K1, index_terms
+from bot.index.runs import copy_segments, ranges
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -43,15 +44,6 @@ WORDCOUNT_DTYPE = np.dtype([("term", "<u8"), ("count", "<u4")])
 def term_hash(term: str) -> int:
     digest = hashlib.blake2b(term.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "little")
-
-
-def _ranges(begins: NDArray[np.int64], lengths: NDArray[np.int64]) -> NDArray[np.int64]:
-    """The positions begin..begin+length of every pair, concatenated (without a Python loop)."""
-    total = int(lengths.sum())
-    if not total:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.cumsum(lengths) - lengths  # where each range starts in the output
-    return np.repeat(begins - offsets, lengths) + np.arange(total, dtype=np.int64)
 
 
 @dataclass
@@ -96,13 +88,12 @@ def count_words(
     result = WordCounts(sizes, np.zeros(int(sizes.sum()), dtype=WORDCOUNT_DTYPE), words)
     starts = result.starts
     if len(new_rows):
-        where = _ranges(starts[new_rows], sizes[new_rows])
+        where = ranges(starts[new_rows], sizes[new_rows])
         result.entries["term"][where] = np.array(new_terms, dtype=np.uint64)
         result.entries["count"][where] = np.array(new_counts, dtype=np.uint32)
     if len(reused):
         assert previous is not None
-        source = _ranges(previous.starts[old_rows], sizes[reused])
-        result.entries[_ranges(starts[reused], sizes[reused])] = previous.entries[source]
+        copy_segments(result.entries, starts, reused, previous.entries, previous.starts, old_rows)
     return result
 
 

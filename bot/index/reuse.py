@@ -24,6 +24,7 @@ from bot.index.embedding import Embedder
 from bot.index.manifest import MANIFEST, Manifest
 from bot.index.postings import WORDCOUNT_DTYPE, WordCounts, decode_words
 from bot.index.records import Columns
+from bot.index.runs import copy_rows
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -144,7 +145,7 @@ def plan_vectors(
     keys = np.zeros((len(texts), KEY_BYTES), dtype=np.uint8)
     if len(carried):
         assert previous is not None
-        keys[carried] = previous.keys[carried_from[carried]]
+        copy_rows(keys, carried, previous.keys, carried_from[carried])
     keys[cut_now] = text_keys([texts[row] for row in cut_now]).reshape(-1, KEY_BYTES)
     to_embed: list[int] = []
     first_row: dict[bytes, int] = {}
@@ -175,17 +176,17 @@ def assemble_vectors(
     reused = np.flatnonzero(plan.reused_from >= 0)
     if len(reused):
         assert previous is not None
-        # Sorted source rows read the memory-mapped file front to back.
-        order = np.argsort(plan.reused_from[reused], kind="stable")
-        vectors[reused[order]] = previous.vectors[plan.reused_from[reused][order]]
+        copy_rows(vectors, reused, previous.vectors, plan.reused_from[reused])
     embedded = embed_texts([texts[row] for row in plan.to_embed], embedder, batch, progress)
     if plan.to_embed:
         vectors[plan.to_embed] = embedded
         # A text repeated within this build shares the vector embedded for its first row.
-        key_of_row = _key_bytes(plan.keys)
+        # Only the rows not reused: their keys, not the whole table's, are made bytes.
+        unused = np.flatnonzero(plan.reused_from < 0)
+        key_of_row = dict(zip(unused.tolist(), _key_bytes(plan.keys[unused]), strict=True))
         first_of_key = {key_of_row[row]: row for row in plan.to_embed}
-        for row in np.flatnonzero(plan.reused_from < 0).tolist():
-            source = first_of_key[key_of_row[row]]
+        for row, key in key_of_row.items():
+            source = first_of_key[key]
             if source != row:
                 vectors[row] = vectors[source]
     return vectors
