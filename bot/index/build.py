@@ -13,6 +13,9 @@ Layout of the index directory:
     vocabulary-, lexicon-, postings-, wordcounts-<gen>.npy
                                the BM25 index, built here and memory-mapped at start-up
                                (bot/index/postings.py)
+    frequencies-<gen>.npy      each posting's term count: the next build merges these
+                               postings instead of inverting every passage again
+                               (bot/index/merge.py)
     faiss-<gen>.index          the approximate FAISS index, for large collections only
     .stamps.json               each corpus file's size, time and hash as the last build saw
                                them: the staleness check reads only files that changed
@@ -44,8 +47,9 @@ from bot.index.fingerprint import corpus_fingerprint
 from bot.index.lock import writer_lock
 from bot.index.manifest import MANIFEST, Manifest, describe_documents, read_manifest
 from bot.index.memory import check_fits
+from bot.index.merge import merge_postings
 from bot.index.passages import ParagraphRecord, Passage
-from bot.index.postings import LexicalIndex, count_words, invert
+from bot.index.postings import LexicalIndex, count_words
 from bot.index.publish import publish_generation
 from bot.index.refit import Fit, Refit, RefitDecision, decide, refit_line
 from bot.index.report import BuildReport
@@ -128,7 +132,8 @@ def write_index(
     plan = plan_vectors(texts, previous, cut.carried_from)
     vectors = assemble_vectors(plan, texts, previous, embedder, EMBED_BATCH, progress)
     words = count_words(texts, plan.reused_from, previous.words if previous else None)
-    lexical = invert(words)
+    lexical = merge_postings(words, cut.carried_from, previous.postings if previous else None)
+    assert lexical.frequencies is not None  # a build's postings always have them
     described = describe_documents(documents, cut.section_passages)
     counts = VectorCounts(int((plan.reused_from >= 0).sum()), len(plan.to_embed), plan.removed)
     faiss_type, params = choose_faiss_type(cut.passage_count)
@@ -148,6 +153,7 @@ def write_index(
         "lexicon": lexical.lexicon,
         "postings": lexical.postings,
         "words": lexical.words,
+        "frequencies": lexical.frequencies,
     }
     files = {name: f"{name}-{generation}.npy" for name in arrays}
     if approximate is not None:

@@ -26,7 +26,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -99,12 +99,14 @@ def count_words(
 
 @dataclass
 class Postings:
-    """The inverted index, ready to be saved: VOCABULARY, LEXICON, POSTINGS and WORDS."""
+    """The inverted index, ready to be saved: VOCABULARY, LEXICON, POSTINGS and WORDS (and,
+    from a build, FREQUENCIES: each posting's term count, what the next build merges)."""
 
     vocabulary: NDArray[np.uint64]
     lexicon: NDArray[np.void]
     postings: NDArray[np.void]
     words: NDArray[np.uint8]
+    frequencies: NDArray[np.unsignedinteger[Any]] | None = None
 
 
 def encode_words(words: list[str]) -> NDArray[np.uint8]:
@@ -120,27 +122,47 @@ def invert(words: WordCounts, k1: float = BM25_K1, b: float = BM25_B) -> Posting
     """BM25 postings from the forward index (the same arithmetic as `BM25.__init__`)."""
     size = len(words.sizes)
     rows = np.repeat(np.arange(size, dtype=np.int32), words.sizes)
-    counts = words.entries["count"]
-    lengths = np.bincount(rows, weights=counts, minlength=size).astype(np.float32)
-    avg_length = float(lengths.mean()) if size else 0.0
-    norm = (k1 * (1 - b + b * lengths / (avg_length or 1.0))).astype(np.float32)
     # Stable: within a term, postings stay in passage order, as BM25 lists them.
     order = np.argsort(words.entries["term"], kind="stable")
     terms = words.entries["term"][order]
-    postings = np.zeros(len(order), dtype=POSTING_DTYPE)
-    postings["row"] = rows[order]
-    tf = counts[order].astype(np.float32)
-    postings["weight"] = (tf * (k1 + 1) / (tf + norm[postings["row"]])).astype(np.float32)
     boundaries = np.flatnonzero(terms[1:] != terms[:-1]) + 1
     starts = np.concatenate([[0], boundaries]).astype(np.int64) if len(terms) else boundaries
     stops = np.append(starts[1:], len(terms)).astype(np.int64) if len(terms) else boundaries
-    lexicon = np.zeros(len(starts), dtype=LEXICON_DTYPE)
-    lexicon["start"], lexicon["stop"] = starts, stops
-    frequencies, which = np.unique(stops - starts, return_inverse=True)
-    # math.log, as BM25 computes it, on the few distinct document frequencies.
-    idf = [math.log(1 + (size - df + 0.5) / (df + 0.5)) for df in frequencies.tolist()]
-    lexicon["idf"] = np.array(idf, dtype=np.float64)[which]
     vocabulary = np.ascontiguousarray(terms[starts])
+    counts = words.entries["count"][order]
+    return weigh(words, vocabulary, stops - starts, rows[order], counts, k1, b)
+
+
+def weigh(
+    words: WordCounts,
+    vocabulary: NDArray[np.uint64],
+    frequencies: NDArray[np.int64],
+    rows: NDArray[np.integer[Any]],
+    counts: NDArray[np.unsignedinteger[Any]],
+    k1: float = BM25_K1,
+    b: float = BM25_B,
+) -> Postings:
+    """The postings of `vocabulary` (sorted; each term's document frequency in `frequencies`),
+    given every posting's row and term count in (term, row) order: BM25 weights, idf and the
+    words kept.  Shared by `invert` and the merge (bot/index/merge.py), so both give the same
+    bytes."""
+    size = len(words.sizes)
+    lengths = passage_lengths(words)
+    avg_length = float(lengths.mean()) if size else 0.0
+    norm = (k1 * (1 - b + b * lengths / (avg_length or 1.0))).astype(np.float32)
+    postings = np.zeros(len(rows), dtype=POSTING_DTYPE)
+    postings["row"] = rows
+    tf = counts.astype(np.float32)
+    postings["weight"] = (tf * (k1 + 1) / (tf + norm[postings["row"]])).astype(np.float32)
+    lexicon = np.zeros(len(vocabulary), dtype=LEXICON_DTYPE)
+    lexicon["stop"] = np.cumsum(frequencies)
+    lexicon["start"] = lexicon["stop"] - frequencies
+    # math.log, as BM25 computes it, on the few distinct document frequencies (found by
+    # counting, not by np.unique's sort of every term: 0.1 s at 95k passages).
+    table = np.zeros(int(frequencies.max()) + 1 if len(frequencies) else 0, dtype=np.float64)
+    distinct = np.flatnonzero(np.bincount(frequencies, minlength=len(table)))
+    table[distinct] = [math.log(1 + (size - df + 0.5) / (df + 0.5)) for df in distinct.tolist()]
+    lexicon["idf"] = table[frequencies]
     # Words a reused passage brought from the previous generation may be gone now.
     candidates = sorted(words.words or ())
     hashes = np.array([term_hash(word) for word in candidates], dtype=np.uint64)
@@ -153,7 +175,20 @@ def invert(words: WordCounts, k1: float = BM25_K1, b: float = BM25_B) -> Posting
         else np.zeros(len(hashes), dtype=bool)
     )
     kept = [word for word, keep in zip(candidates, present.tolist(), strict=True) if keep]
-    return Postings(vocabulary, lexicon, postings, encode_words(kept))
+    # Term counts are small: two bytes each unless some passage repeats a term 65,536 times.
+    narrow = not len(counts) or int(counts.max()) <= np.iinfo(np.uint16).max
+    stored: NDArray[np.unsignedinteger[Any]] = (
+        counts.astype(np.uint16) if narrow else counts.astype(np.uint32)
+    )
+    return Postings(vocabulary, lexicon, postings, encode_words(kept), stored)
+
+
+def passage_lengths(words: WordCounts) -> NDArray[np.float32]:
+    """Each passage's length in terms (its term counts summed), as BM25 normalises by it."""
+    totals = np.zeros(len(words.entries) + 1, dtype=np.int64)
+    np.cumsum(words.entries["count"], out=totals[1:])
+    starts = words.starts
+    return (totals[starts[1:]] - totals[starts[:-1]]).astype(np.float32)
 
 
 class IdfLookup:

@@ -22,6 +22,7 @@ import numpy as np
 
 from bot.index.embedding import Embedder
 from bot.index.manifest import MANIFEST, Manifest
+from bot.index.merge import PreviousPostings, previous_postings
 from bot.index.postings import WORDCOUNT_DTYPE, WordCounts, decode_words
 from bot.index.records import Columns
 from bot.index.runs import copy_rows
@@ -57,6 +58,8 @@ class Previous:
     words: WordCounts
     keys: NDArray[np.uint8]  # memory-mapped: each passage's text key
     columns: Columns | None  # memory-mapped: its paragraphs and passages (bot/index/carry.py)
+    # Memory-mapped: its BM25 postings, to merge rather than invert again (bot/index/merge.py).
+    postings: PreviousPostings | None = None
 
 
 def keys_table(keys: NDArray[np.uint8], words: WordCounts) -> NDArray[np.void]:
@@ -98,11 +101,12 @@ def previous_generation(index_dir: Path, model: str, dimension: int) -> Previous
         rows = {key: row for row, key in enumerate(_key_bytes(table["key"]))}
         words = set(decode_words(np.load(index_dir / manifest.files["words"], mmap_mode="r")))
         columns = _columns(index_dir, manifest)
+        postings = previous_postings(index_dir, manifest)
     # EOFError: np.load of an empty file.
     except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
     words_counted = WordCounts(sizes, entries, words)
-    return Previous(manifest, rows, vectors, words_counted, table["key"], columns)
+    return Previous(manifest, rows, vectors, words_counted, table["key"], columns, postings)
 
 
 def _columns(index_dir: Path, manifest: Manifest) -> Columns | None:
