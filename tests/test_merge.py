@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from bot.index.merge import PreviousPostings, merge_postings
-from bot.index.postings import Postings, WordCounts, count_words, invert
+from bot.index.postings import Postings, WordCounts, count_words, decode_words, invert
 from tests.helpers.essay import ESSAY
 
 PARAGRAPHS = [p for p in ESSAY.read_text(encoding="utf-8").split("\n") if p.strip()]
@@ -38,7 +38,8 @@ def rebuild(before: list[int], after: list[int], changed: set[int]) -> tuple[Pos
     again, the others carried), and inverted from scratch."""
     old = library(before)
     old_words = counted([text for _, text in old])
-    previous = PreviousPostings.of(len(old), invert(old_words))
+    inverted = invert(old_words)
+    previous = PreviousPostings.of(len(old), inverted, set(decode_words(inverted.words)))
     assert previous is not None
     new = library(after)
     carried_from = np.full(len(new), -1, dtype=np.int64)

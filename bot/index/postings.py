@@ -25,6 +25,7 @@ import hashlib
 import math
 from collections import Counter
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -141,11 +142,12 @@ def weigh(
     counts: NDArray[np.unsignedinteger[Any]],
     k1: float = BM25_K1,
     b: float = BM25_B,
+    known_words: AbstractSet[str] = frozenset(),
 ) -> Postings:
     """The postings of `vocabulary` (sorted; each term's document frequency in `frequencies`),
     given every posting's row and term count in (term, row) order: BM25 weights, idf and the
-    words kept.  Shared by `invert` and the merge (bot/index/merge.py), so both give the same
-    bytes."""
+    words kept (`known_words` are known to be in the vocabulary: not hashed again).  Shared
+    by `invert` and the merge (bot/index/merge.py), so both give the same bytes."""
     size = len(words.sizes)
     lengths = passage_lengths(words)
     avg_length = float(lengths.mean()) if size else 0.0
@@ -164,7 +166,7 @@ def weigh(
     table[distinct] = [math.log(1 + (size - df + 0.5) / (df + 0.5)) for df in distinct.tolist()]
     lexicon["idf"] = table[frequencies]
     # Words a reused passage brought from the previous generation may be gone now.
-    candidates = sorted(words.words or ())
+    candidates = sorted(word for word in words.words or () if word not in known_words)
     hashes = np.array([term_hash(word) for word in candidates], dtype=np.uint64)
     # The vocabulary is sorted: a binary search per word, where np.isin sorted the whole
     # vocabulary again (1.5 s of a 95k-passage build).
@@ -174,7 +176,8 @@ def weigh(
         if len(vocabulary)
         else np.zeros(len(hashes), dtype=bool)
     )
-    kept = [word for word, keep in zip(candidates, present.tolist(), strict=True) if keep]
+    found_words = [word for word, keep in zip(candidates, present.tolist(), strict=True) if keep]
+    kept = sorted([*found_words, *known_words]) if known_words else found_words
     # Term counts are small: two bytes each unless some passage repeats a term 65,536 times.
     narrow = not len(counts) or int(counts.max()) <= np.iinfo(np.uint16).max
     stored: NDArray[np.unsignedinteger[Any]] = (

@@ -101,7 +101,7 @@ def previous_generation(index_dir: Path, model: str, dimension: int) -> Previous
         rows = {key: row for row, key in enumerate(_key_bytes(table["key"]))}
         words = set(decode_words(np.load(index_dir / manifest.files["words"], mmap_mode="r")))
         columns = _columns(index_dir, manifest)
-        postings = previous_postings(index_dir, manifest)
+        postings = previous_postings(index_dir, manifest, words)
     # EOFError: np.load of an empty file.
     except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
