@@ -17,7 +17,7 @@ from bot.index.store import load_index
 from tests.helpers.essay import ESSAY, EXTRA_ESSAY, SAMPLES, write_text
 
 COLUMNS = ("passages", "paragraphs", "texts", "sentences", "vectors", "keys")
-COLUMNS += ("vocabulary", "lexicon", "postings", "wordcounts", "words")
+COLUMNS += ("vocabulary", "lexicon", "postings", "frequencies", "wordcounts", "words")
 
 
 @pytest.fixture
@@ -126,3 +126,20 @@ def test_an_older_manifest_without_document_keys_cuts_everything(
     cut = count_cuts(monkeypatch)
     report = build_index(corpus, index, HashingEmbedder(), force=True)
     assert len(cut) == report.documents and report.embedded == 0
+
+
+def test_an_older_index_without_frequencies_is_inverted_and_matches(
+    corpus: Path, tmp_path: Path
+) -> None:
+    import json
+
+    index, fresh = tmp_path / "index", tmp_path / "fresh"
+    build_index(corpus, index, HashingEmbedder())
+    path = index / "manifest.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    del data["files"]["frequencies"]  # as written before postings were merged
+    path.write_text(json.dumps(data), encoding="utf-8")
+    write_text(corpus / "0-first.txt", EXTRA_ESSAY.replace("Patience", "Firmness"))
+    assert build_index(corpus, index, HashingEmbedder()).rebuilt
+    build_index(corpus, fresh, HashingEmbedder())
+    same_index(index, fresh)

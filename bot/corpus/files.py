@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,14 +42,22 @@ _PUBLISHED = (".html", ".htm", ".xhtml", ".pdf")
 _SUBJECT_NAMES = ("secrets.*", "credentials.*")
 
 
+def _one_pattern(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    # One regular expression for all the patterns: fnmatchcase on each of 22 patterns was a
+    # third of scanning a 1,000-file corpus, which every staleness check does.
+    return re.compile("|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in patterns))
+
+
+_SECRET = _one_pattern(_SECRET_NAMES)
+_SECRET_UNLESS_PUBLISHED = _one_pattern(
+    tuple(pattern for pattern in _SECRET_NAMES if pattern not in _SUBJECT_NAMES)
+)
+
+
 def looks_secret(name: str) -> bool:
     lowered = name.lower()
     published = lowered.endswith(_PUBLISHED)
-    return any(
-        fnmatch.fnmatchcase(lowered, pattern)
-        for pattern in _SECRET_NAMES
-        if not (published and pattern in _SUBJECT_NAMES)
-    )
+    return (_SECRET_UNLESS_PUBLISHED if published else _SECRET).match(lowered) is not None
 
 
 def scan_corpus(directory: Path, follow_links: bool = False) -> CorpusScan:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from bot.corpus.decode import decode_text
 from bot.corpus.files import scan_corpus
@@ -85,18 +86,37 @@ def read_corpus(
     directory: Path, follow_links: bool = False
 ) -> tuple[list[Document], list[CorpusProblem]]:
     """Read every essay under `directory`; bad files are named in the problems, not fatal."""
+    return read_corpus_with(read_document, directory, follow_links)
+
+
+class Named(Protocol):
+    """What the corpus needs to know of a document it read: its id (ids must not repeat)."""
+
+    @property
+    def doc_id(self) -> str: ...
+
+
+D = TypeVar("D", bound=Named)
+
+
+def read_corpus_with(
+    read: Callable[[Path, Path], D], directory: Path, follow_links: bool = False
+) -> tuple[list[D], list[CorpusProblem]]:
+    """read_corpus, each file read by `read(path, directory)` (read_document's signature and
+    errors): the index passes one that does not read a file whose rows it carries over
+    unchanged (bot/index/library.py)."""
     if not directory.exists():
         raise CorpusError(str(directory), "the corpus folder does not exist")
     if not directory.is_dir():
         raise CorpusError(str(directory), "the corpus path is not a folder")
-    documents: list[Document] = []
+    documents: list[D] = []
     scan = scan_corpus(directory, follow_links)
     problems: list[CorpusProblem] = list(scan.skipped)
     seen_ids: dict[str, str] = {}
     for path in scan.files:
         name = path.relative_to(directory).as_posix()
         try:
-            document = read_document(path, directory)
+            document = read(path, directory)
         except CorpusError as error:
             problems.append(CorpusProblem(name, error.reason))
             continue

@@ -13,6 +13,9 @@ Layout of the index directory:
     vocabulary-, lexicon-, postings-, wordcounts-<gen>.npy
                                the BM25 index, built here and memory-mapped at start-up
                                (bot/index/postings.py)
+    frequencies-<gen>.npy      each posting's term count: the next build merges these
+                               postings instead of inverting every passage again
+                               (bot/index/merge.py)
     faiss-<gen>.index          the approximate FAISS index, for large collections only
     .stamps.json               each corpus file's size, time and hash as the last build saw
                                them: the staleness check reads only files that changed
@@ -28,24 +31,28 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.corpus import CorpusProblem, Document, read_corpus
-from bot.errors import CorpusError, IndexProblem
-from bot.index.ann import build_faiss, choose_faiss_type, ivf_reusing_quantizer, read_ivf
+from bot.corpus import CorpusProblem, read_document
+from bot.corpus.read import read_corpus_with
+from bot.errors import CorpusError
+from bot.index.ann import choose_faiss_type
+from bot.index.approximate import approximate_index
 from bot.index.carry import cut_library, records_of
 from bot.index.embedding import Embedder
-from bot.index.fingerprint import corpus_fingerprint
+from bot.index.fingerprint import fingerprint_files
+from bot.index.library import DocumentReader, LibraryDocument, describe, library_reader
 from bot.index.lock import writer_lock
-from bot.index.manifest import MANIFEST, Manifest, describe_documents, read_manifest
+from bot.index.manifest import Manifest, read_manifest
 from bot.index.memory import check_fits
+from bot.index.merge import merge_postings
 from bot.index.passages import ParagraphRecord, Passage
-from bot.index.postings import LexicalIndex, count_words, invert
+from bot.index.postings import LexicalIndex, count_words
 from bot.index.publish import publish_generation
 from bot.index.refit import Fit, Refit, RefitDecision, decide, refit_line
 from bot.index.report import BuildReport
@@ -58,6 +65,7 @@ from bot.index.reuse import (
     plan_vectors,
     previous_generation,
 )
+from bot.index.staleness import staleness, staleness_and_manifest
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -87,9 +95,19 @@ class _BuildOptions:
     calibrate: Calibrator | None
     refit: Refit
     fingerprint: str
+    # Each corpus file's sha256 by relative path, as the fingerprint found them.
+    hashes: dict[str, str]
+    read: DocumentReader
 
 
-__all__ = ["BuildReport", "ProgressCallback", "build_index", "embed_passages", "write_index"]
+__all__ = [
+    "BuildReport",
+    "ProgressCallback",
+    "build_index",
+    "embed_passages",
+    "staleness",
+    "write_index",
+]
 
 
 def embed_passages(
@@ -101,7 +119,7 @@ def embed_passages(
 
 def write_index(
     index_dir: Path,
-    documents: list[Document],
+    documents: Sequence[LibraryDocument],
     problems: list[CorpusProblem],
     fingerprint: str,
     embedder: Embedder,
@@ -115,9 +133,36 @@ def write_index(
     verdict thresholds and IVF quantizer while the library changed little (bot/index/refit.py).
     `calibrate` (the search stage's, passed in so that this stage never imports a later one)
     fits the manifest's verdict thresholds."""
+    previous = previous_generation(index_dir, embedder.name, embedder.dimension)
+    return _write_index(
+        index_dir,
+        documents,
+        problems,
+        fingerprint,
+        embedder,
+        progress,
+        allow_large,
+        calibrate,
+        refit,
+        previous,
+    )
+
+
+def _write_index(
+    index_dir: Path,
+    documents: Sequence[LibraryDocument],
+    problems: list[CorpusProblem],
+    fingerprint: str,
+    embedder: Embedder,
+    progress: ProgressCallback | None,
+    allow_large: bool,
+    calibrate: Calibrator | None,
+    refit: Refit | None,
+    previous: Previous | None,
+) -> tuple[Manifest, VectorCounts]:
+    """write_index, given the previous generation (read before the corpus was)."""
     started = time.perf_counter()
     refit = refit or Refit()
-    previous = previous_generation(index_dir, embedder.name, embedder.dimension)
     cut = cut_library(
         documents,
         previous.manifest if previous is not None else None,
@@ -128,12 +173,13 @@ def write_index(
     plan = plan_vectors(texts, previous, cut.carried_from)
     vectors = assemble_vectors(plan, texts, previous, embedder, EMBED_BATCH, progress)
     words = count_words(texts, plan.reused_from, previous.words if previous else None)
-    lexical = invert(words)
-    described = describe_documents(documents, cut.section_passages)
+    lexical = merge_postings(words, cut.carried_from, previous.postings if previous else None)
+    assert lexical.frequencies is not None  # a build's postings always have them
+    described = describe(documents, cut.section_passages)
     counts = VectorCounts(int((plan.reused_from >= 0).sum()), len(plan.to_embed), plan.removed)
     faiss_type, params = choose_faiss_type(cut.passage_count)
-    approximate, quantizer = _approximate(
-        index_dir, vectors, faiss_type, params, previous, plan.reused_from, counts, refit
+    approximate, quantizer = approximate_index(
+        index_dir, vectors, faiss_type, params, previous, plan.reused_from, counts.changed, refit
     )
     generation = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     arrays: dict[str, NDArray[Any]] = {
@@ -148,6 +194,7 @@ def write_index(
         "lexicon": lexical.lexicon,
         "postings": lexical.postings,
         "words": lexical.words,
+        "frequencies": lexical.frequencies,
     }
     files = {name: f"{name}-{generation}.npy" for name in arrays}
     if approximate is not None:
@@ -220,72 +267,6 @@ class VectorCounts:
         return self.embedded + self.removed
 
 
-def _approximate(
-    index_dir: Path,
-    vectors: NDArray[np.float32],
-    faiss_type: str,
-    params: dict[str, int],
-    previous: Previous | None,
-    reused_from: NDArray[np.int64],
-    counts: VectorCounts,
-    refit: Refit,
-) -> tuple[Any | None, RefitDecision | None]:
-    """The FAISS index to write (None: exact search, made at load), and for IVF whether the
-    previous generation's trained quantizer was kept."""
-    if faiss_type == "flat":
-        return None, None
-    before = previous.manifest if previous is not None else None
-    comparable = (
-        before is not None
-        and before.faiss_type == faiss_type
-        and before.faiss_params.get("nlist") == params["nlist"]
-        and "faiss" in before.files
-    )
-    fit = Fit.from_json(before.quantizer_fit) if before is not None and comparable else None
-    decision = decide(fit, counts.changed, len(vectors), refit.quantizer)
-    if not decision.refit:
-        assert before is not None
-        old = read_ivf(index_dir / before.files["faiss"], vectors.shape[1], params["nlist"])
-        if old is not None:
-            return ivf_reusing_quantizer(vectors, params, old, reused_from), decision
-        decision = RefitDecision(True, Fit(len(vectors)), None, "the previous one is unreadable")
-    return build_faiss(vectors, faiss_type, params), decision
-
-
-def staleness(
-    index_dir: Path,
-    corpus_dir: Path,
-    model: str,
-    follow_links: bool = False,
-    fingerprint: str | None = None,
-) -> str | None:
-    """Why the index must be rebuilt, or None when it is up to date (`fingerprint`: the
-    corpus's, when the caller has it already)."""
-    return _staleness(index_dir, corpus_dir, model, follow_links, fingerprint)[0]
-
-
-def _staleness(
-    index_dir: Path, corpus_dir: Path, model: str, follow_links: bool, fingerprint: str | None
-) -> tuple[str | None, Manifest | None]:
-    """staleness(), with the manifest it read: an up-to-date index is not parsed twice (its
-    manifest is 2 MB of JSON on Python's documentation, ~0.07 s a parse)."""
-    try:
-        manifest = read_manifest(index_dir)
-    except IndexProblem as exc:
-        # A first build says so, not read_manifest's advice to run the build that is running.
-        first = not (index_dir / MANIFEST).exists()
-        return (f"no index in {index_dir} yet" if first else str(exc)), None
-    if manifest.model != model:
-        return f"the model changed ({manifest.model} -> {model})", manifest
-    current = fingerprint or corpus_fingerprint(corpus_dir, follow_links, index_dir)
-    if manifest.corpus_hash != current:
-        return "the corpus changed", manifest
-    missing = [name for name in manifest.files.values() if not (index_dir / name).is_file()]
-    if missing:
-        return f"index files are missing: {', '.join(missing)}", manifest
-    return None, manifest
-
-
 def build_index(
     corpus_dir: Path,
     index_dir: Path,
@@ -297,22 +278,26 @@ def build_index(
     allow_large: bool = False,
     calibrate: Calibrator | None = None,
     recalibrate: bool = False,
+    read: DocumentReader = read_document,
 ) -> BuildReport:
     """Rebuild the index if the corpus or the model changed (or `force`, or `recalibrate`),
     holding the index directory's writer lock; `on_wait` hears who holds it if another build
     is running.  `force` also fits the verdict thresholds and the IVF quantizer again, and
-    `recalibrate` the thresholds; otherwise bot/index/refit.py decides."""
+    `recalibrate` the thresholds; otherwise bot/index/refit.py decides.  `read` reads a
+    corpus file (tests count the files read; unchanged ones are not)."""
     started = time.perf_counter()
     asked = force or recalibrate
     if not asked:
-        reason, manifest = _staleness(index_dir, corpus_dir, embedder.name, follow_links, None)
+        reason, manifest = staleness_and_manifest(
+            index_dir, corpus_dir, embedder.name, follow_links, None
+        )
         if reason is None:
             return _up_to_date(manifest or read_manifest(index_dir), started)
     with writer_lock(index_dir, on_wait=on_wait):
         # Checked again under the lock: the build we waited for may have done the work.
         # Hashed once under the lock: the build reads the corpus as this fingerprint saw it.
-        fingerprint = corpus_fingerprint(corpus_dir, follow_links, index_dir, remember=True)
-        stale, manifest = _staleness(
+        fingerprint, hashes = fingerprint_files(corpus_dir, follow_links, index_dir, remember=True)
+        stale, manifest = staleness_and_manifest(
             index_dir, corpus_dir, embedder.name, follow_links, fingerprint
         )
         reason = "forced" if force else stale or ("recalibration asked for" if asked else None)
@@ -325,7 +310,9 @@ def build_index(
             if recalibrate
             else Refit()
         )
-        options = _BuildOptions(follow_links, allow_large, calibrate, refit, fingerprint)
+        options = _BuildOptions(
+            follow_links, allow_large, calibrate, refit, fingerprint, hashes, read
+        )
         return _rebuild(corpus_dir, index_dir, embedder, progress, reason, options, started)
 
 
@@ -350,13 +337,18 @@ def _rebuild(
     options: _BuildOptions,
     started: float,
 ) -> BuildReport:
-    documents, problems = read_corpus(corpus_dir, options.follow_links)
+    previous = previous_generation(index_dir, embedder.name, embedder.dimension)
+    # Files the previous generation cut from the same bytes are not read again; only a
+    # generation whose rows can be carried over may spare them.
+    carrier = previous.manifest if previous is not None and previous.columns else None
+    reader = library_reader(carrier, options.hashes, options.read)
+    documents, problems = read_corpus_with(reader, corpus_dir, options.follow_links)
     if not documents:
         named = "; ".join(f"{p.path}: {p.reason}" for p in problems)
         raise CorpusError(
             str(corpus_dir), "no readable documents" + (f" ({named})" if named else "")
         )
-    manifest, counts = write_index(
+    manifest, counts = _write_index(
         index_dir,
         documents,
         problems,
@@ -366,6 +358,7 @@ def _rebuild(
         options.allow_large,
         options.calibrate,
         options.refit,
+        previous,
     )
     return BuildReport(
         True,

@@ -8,13 +8,13 @@ generation's columns (bot/index/records.py), renumbered to where the document st
 cuts only the documents that are new or changed.  The rows come out identical to cutting
 everything again (tests/test_carry.py compares them).
 
-A document's key (`document_key`) is written in the manifest, so the next build knows which
-documents it may carry.
+A document's key (bot/index/library.py `document_key`) is written in the manifest, so the next
+build knows which documents it may carry; a file whose key it can tell from the corpus
+fingerprint is not even read (a `CarriedDocument`).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot.corpus import Document
+from bot.index.library import CarriedDocument, LibraryDocument, key_of
 from bot.index.manifest import DocumentInfo, Manifest
-from bot.index.passages import PASSAGE_FORMAT, ParagraphRecord, Passage, cut_corpus, cut_document
+from bot.index.passages import ParagraphRecord, Passage, cut_corpus, cut_document
 from bot.index.records import (
     PARAGRAPH_DTYPE,
     PASSAGE_DTYPE,
@@ -36,16 +37,6 @@ from bot.index.records import (
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
-
-
-def document_key(document: Document) -> str:
-    """What a document's rows depend on: its name, its file's bytes, the text read from them
-    and the way passages are cut."""
-    digest = hashlib.sha256(
-        f"{PASSAGE_FORMAT}\0{document.doc_id}\0{document.path}\0{document.content_hash}\0".encode()
-    )
-    digest.update(document.text.encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
 
 
 @dataclass
@@ -75,15 +66,19 @@ class LibraryCut:
 
 
 def cut_library(
-    documents: Sequence[Document], previous: Manifest | None, old: Columns | None
+    documents: Sequence[LibraryDocument], previous: Manifest | None, old: Columns | None
 ) -> LibraryCut:
     """Cut `documents`, carrying over from the previous generation (`previous`, whose columns
-    are `old`) every document whose key it recorded unchanged."""
-    keys = {document.doc_id: document_key(document) for document in documents}
+    are `old`) every document whose key it recorded unchanged (a `CarriedDocument` must be
+    one of them: it was not read)."""
+    keys = {document.doc_id: key_of(document) for document in documents}
     carriable = _carriable(keys, previous, old)
     if not carriable:
-        paragraphs, passages = cut_corpus(documents)
-        stubs = [DocumentInfo(d.doc_id, d.path, d.title, ()) for d in documents]
+        read = [document for document in documents if isinstance(document, Document)]
+        if len(read) != len(documents):
+            raise ValueError("a document not read cannot be cut: its generation is gone")
+        paragraphs, passages = cut_corpus(read)
+        stubs = [DocumentInfo(d.doc_id, d.path, d.title, ()) for d in read]
         return LibraryCut(
             to_columns(stubs, paragraphs, passages),
             np.full(len(passages), -1, dtype=np.int64),
@@ -101,6 +96,8 @@ def cut_library(
     for document in documents:
         number = carriable.get(document.doc_id)
         if number is None:
+            if isinstance(document, CarriedDocument):
+                raise ValueError(f"{document.path} was not read but cannot be carried over")
             paragraphs, passages = cut_document(document)
             stub = DocumentInfo(document.doc_id, document.path, document.title, ())
             pieces.append(to_columns([stub], paragraphs, passages))

@@ -85,11 +85,23 @@ def corpus_fingerprint(
     index_dir: Path | None = None,
     remember: bool = False,
 ) -> str:
+    """The corpus's fingerprint (see `fingerprint_files`)."""
+    return fingerprint_files(corpus_dir, follow_links, index_dir, remember)[0]
+
+
+def fingerprint_files(
+    corpus_dir: Path,
+    follow_links: bool = False,
+    index_dir: Path | None = None,
+    remember: bool = False,
+) -> tuple[str, dict[str, str]]:
     """Hash of every corpus file's name and bytes, and of what was skipped: detects changes
     (a folder that becomes readable, say) without parsing anything.  With `index_dir`, files
     whose stamps there still match are not read, and the stamps are written anew when a file
     had to be read (or `remember`).  Any command may write them: each writer writes a whole,
-    true view with one atomic rename, and a stamp is checked before it is believed."""
+    true view with one atomic rename, and a stamp is checked before it is believed.  Also
+    returns each file's sha256 by relative path: a build need not read a file to know it
+    is unchanged (bot/index/library.py)."""
     digest = hashlib.sha256(f"footnote-corpus passages-v{PASSAGE_FORMAT}\n".encode())
     if not corpus_dir.is_dir():
         raise CorpusError(str(corpus_dir), "the corpus directory does not exist")
@@ -111,7 +123,7 @@ def corpus_fingerprint(
         digest.update(f"skipped\t{problem.path}\t{problem.reason}\n".encode())
     if remember and index_dir is not None and index_dir.is_dir():
         write_stamps(index_dir, seen)
-    return digest.hexdigest()
+    return digest.hexdigest(), {name: stamp.sha256 for name, stamp in seen.items()}
 
 
 def _sha256(path: Path) -> str:

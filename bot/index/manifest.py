@@ -25,7 +25,7 @@ MANIFEST = "manifest.json"
 # The kinds of file a generation holds (bot/index/build.py describes each).
 GENERATION_STEMS = frozenset(
     {"passages", "paragraphs", "texts", "sentences", "vectors", "faiss", "keys"}
-    | {"vocabulary", "lexicon", "postings", "wordcounts", "words"}
+    | {"vocabulary", "lexicon", "postings", "frequencies", "wordcounts", "words"}
 )
 GENERATION_FILE = re.compile(rf"(?:{'|'.join(sorted(GENERATION_STEMS))})-[A-Za-z0-9_.-]+")
 

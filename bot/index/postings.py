@@ -25,12 +25,14 @@ import hashlib
 import math
 from collections import Counter
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bot.index.lexical import BM25_B, BM25_K1, index_terms
+from bot.index.runs import copy_segments, ranges
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -43,15 +45,6 @@ WORDCOUNT_DTYPE = np.dtype([("term", "<u8"), ("count", "<u4")])
 def term_hash(term: str) -> int:
     digest = hashlib.blake2b(term.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "little")
-
-
-def _ranges(begins: NDArray[np.int64], lengths: NDArray[np.int64]) -> NDArray[np.int64]:
-    """The positions begin..begin+length of every pair, concatenated (without a Python loop)."""
-    total = int(lengths.sum())
-    if not total:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.cumsum(lengths) - lengths  # where each range starts in the output
-    return np.repeat(begins - offsets, lengths) + np.arange(total, dtype=np.int64)
 
 
 @dataclass
@@ -96,24 +89,25 @@ def count_words(
     result = WordCounts(sizes, np.zeros(int(sizes.sum()), dtype=WORDCOUNT_DTYPE), words)
     starts = result.starts
     if len(new_rows):
-        where = _ranges(starts[new_rows], sizes[new_rows])
+        where = ranges(starts[new_rows], sizes[new_rows])
         result.entries["term"][where] = np.array(new_terms, dtype=np.uint64)
         result.entries["count"][where] = np.array(new_counts, dtype=np.uint32)
     if len(reused):
         assert previous is not None
-        source = _ranges(previous.starts[old_rows], sizes[reused])
-        result.entries[_ranges(starts[reused], sizes[reused])] = previous.entries[source]
+        copy_segments(result.entries, starts, reused, previous.entries, previous.starts, old_rows)
     return result
 
 
 @dataclass
 class Postings:
-    """The inverted index, ready to be saved: VOCABULARY, LEXICON, POSTINGS and WORDS."""
+    """The inverted index, ready to be saved: VOCABULARY, LEXICON, POSTINGS and WORDS (and,
+    from a build, FREQUENCIES: each posting's term count, what the next build merges)."""
 
     vocabulary: NDArray[np.uint64]
     lexicon: NDArray[np.void]
     postings: NDArray[np.void]
     words: NDArray[np.uint8]
+    frequencies: NDArray[np.unsignedinteger[Any]] | None = None
 
 
 def encode_words(words: list[str]) -> NDArray[np.uint8]:
@@ -129,29 +123,50 @@ def invert(words: WordCounts, k1: float = BM25_K1, b: float = BM25_B) -> Posting
     """BM25 postings from the forward index (the same arithmetic as `BM25.__init__`)."""
     size = len(words.sizes)
     rows = np.repeat(np.arange(size, dtype=np.int32), words.sizes)
-    counts = words.entries["count"]
-    lengths = np.bincount(rows, weights=counts, minlength=size).astype(np.float32)
-    avg_length = float(lengths.mean()) if size else 0.0
-    norm = (k1 * (1 - b + b * lengths / (avg_length or 1.0))).astype(np.float32)
     # Stable: within a term, postings stay in passage order, as BM25 lists them.
     order = np.argsort(words.entries["term"], kind="stable")
     terms = words.entries["term"][order]
-    postings = np.zeros(len(order), dtype=POSTING_DTYPE)
-    postings["row"] = rows[order]
-    tf = counts[order].astype(np.float32)
-    postings["weight"] = (tf * (k1 + 1) / (tf + norm[postings["row"]])).astype(np.float32)
     boundaries = np.flatnonzero(terms[1:] != terms[:-1]) + 1
     starts = np.concatenate([[0], boundaries]).astype(np.int64) if len(terms) else boundaries
     stops = np.append(starts[1:], len(terms)).astype(np.int64) if len(terms) else boundaries
-    lexicon = np.zeros(len(starts), dtype=LEXICON_DTYPE)
-    lexicon["start"], lexicon["stop"] = starts, stops
-    frequencies, which = np.unique(stops - starts, return_inverse=True)
-    # math.log, as BM25 computes it, on the few distinct document frequencies.
-    idf = [math.log(1 + (size - df + 0.5) / (df + 0.5)) for df in frequencies.tolist()]
-    lexicon["idf"] = np.array(idf, dtype=np.float64)[which]
     vocabulary = np.ascontiguousarray(terms[starts])
+    counts = words.entries["count"][order]
+    return weigh(words, vocabulary, stops - starts, rows[order], counts, k1, b)
+
+
+def weigh(
+    words: WordCounts,
+    vocabulary: NDArray[np.uint64],
+    frequencies: NDArray[np.int64],
+    rows: NDArray[np.integer[Any]],
+    counts: NDArray[np.unsignedinteger[Any]],
+    k1: float = BM25_K1,
+    b: float = BM25_B,
+    known_words: AbstractSet[str] = frozenset(),
+) -> Postings:
+    """The postings of `vocabulary` (sorted; each term's document frequency in `frequencies`),
+    given every posting's row and term count in (term, row) order: BM25 weights, idf and the
+    words kept (`known_words` are known to be in the vocabulary: not hashed again).  Shared
+    by `invert` and the merge (bot/index/merge.py), so both give the same bytes."""
+    size = len(words.sizes)
+    lengths = passage_lengths(words)
+    avg_length = float(lengths.mean()) if size else 0.0
+    norm = (k1 * (1 - b + b * lengths / (avg_length or 1.0))).astype(np.float32)
+    postings = np.zeros(len(rows), dtype=POSTING_DTYPE)
+    postings["row"] = rows
+    tf = counts.astype(np.float32)
+    postings["weight"] = (tf * (k1 + 1) / (tf + norm[postings["row"]])).astype(np.float32)
+    lexicon = np.zeros(len(vocabulary), dtype=LEXICON_DTYPE)
+    lexicon["stop"] = np.cumsum(frequencies)
+    lexicon["start"] = lexicon["stop"] - frequencies
+    # math.log, as BM25 computes it, on the few distinct document frequencies (found by
+    # counting, not by np.unique's sort of every term: 0.1 s at 95k passages).
+    table = np.zeros(int(frequencies.max()) + 1 if len(frequencies) else 0, dtype=np.float64)
+    distinct = np.flatnonzero(np.bincount(frequencies, minlength=len(table)))
+    table[distinct] = [math.log(1 + (size - df + 0.5) / (df + 0.5)) for df in distinct.tolist()]
+    lexicon["idf"] = table[frequencies]
     # Words a reused passage brought from the previous generation may be gone now.
-    candidates = sorted(words.words or ())
+    candidates = sorted(word for word in words.words or () if word not in known_words)
     hashes = np.array([term_hash(word) for word in candidates], dtype=np.uint64)
     # The vocabulary is sorted: a binary search per word, where np.isin sorted the whole
     # vocabulary again (1.5 s of a 95k-passage build).
@@ -161,8 +176,22 @@ def invert(words: WordCounts, k1: float = BM25_K1, b: float = BM25_B) -> Posting
         if len(vocabulary)
         else np.zeros(len(hashes), dtype=bool)
     )
-    kept = [word for word, keep in zip(candidates, present.tolist(), strict=True) if keep]
-    return Postings(vocabulary, lexicon, postings, encode_words(kept))
+    found_words = [word for word, keep in zip(candidates, present.tolist(), strict=True) if keep]
+    kept = sorted([*found_words, *known_words]) if known_words else found_words
+    # Term counts are small: two bytes each unless some passage repeats a term 65,536 times.
+    narrow = not len(counts) or int(counts.max()) <= np.iinfo(np.uint16).max
+    stored: NDArray[np.unsignedinteger[Any]] = (
+        counts.astype(np.uint16) if narrow else counts.astype(np.uint32)
+    )
+    return Postings(vocabulary, lexicon, postings, encode_words(kept), stored)
+
+
+def passage_lengths(words: WordCounts) -> NDArray[np.float32]:
+    """Each passage's length in terms (its term counts summed), as BM25 normalises by it."""
+    totals = np.zeros(len(words.entries) + 1, dtype=np.int64)
+    np.cumsum(words.entries["count"], out=totals[1:])
+    starts = words.starts
+    return (totals[starts[1:]] - totals[starts[:-1]]).astype(np.float32)
 
 
 class IdfLookup:

@@ -13,6 +13,9 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +27,9 @@ from bot.index.manifest import GENERATION_STEMS, MANIFEST, Manifest
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
+# Files written at once (the machine this was measured on has 2 vCPUs; see publish_generation).
+WRITERS = 2
+
 
 def publish_generation(
     index_dir: Path,
@@ -31,26 +37,27 @@ def publish_generation(
     approximate: Any | None,
     manifest: Manifest,
 ) -> None:
-    """Write `arrays` (by their name in `manifest.files`, in that order) and the FAISS index
-    `approximate` (None for exact search), then swap in `manifest`."""
+    """Write `arrays` (by their name in `manifest.files`) and the FAISS index `approximate`
+    (None for exact search), then swap in `manifest`."""
     files = manifest.files
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
         previous_files = read_manifest_files(index_dir)
         with tempfile.TemporaryDirectory(prefix=".build-", dir=index_dir) as tmp:
             staging = Path(tmp)
-            for name, array in arrays.items():
-                np.save(staging / files[name], array)
+            writes: list[Callable[[], None]] = [
+                partial(_save, staging / files[name], array) for name, array in arrays.items()
+            ]
             if approximate is not None:
-                import faiss
-
-                faiss.write_index(approximate, str(staging / files["faiss"]))
-            (staging / MANIFEST).write_text(
-                json.dumps(manifest.to_json(), ensure_ascii=False, indent=1), encoding="utf-8"
-            )
-            for name in [*files.values(), MANIFEST]:
-                with (staging / name).open("rb") as handle:
-                    os.fsync(handle.fileno())
+                writes.append(partial(_save_faiss, staging / files["faiss"], approximate))
+            writes.append(partial(_save_manifest, staging / MANIFEST, manifest))
+            # Two at a time: writing ~420 MB into the page cache is CPU work of the writing
+            # thread (np.save and fsync release the GIL), so a second writer overlaps with it:
+            # 0.31 s instead of 0.43 s (medians of 4 alternated, the 95k-passage generation on
+            # the shared 2-vCPU machine).  Every file is fsynced before any is moved in.
+            with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+                for done in [pool.submit(write) for write in writes]:
+                    done.result()
             for name in files.values():
                 os.replace(staging / name, index_dir / name)
             _fsync_dir(index_dir)
@@ -62,6 +69,28 @@ def publish_generation(
     # The generation the manifest names now is kept whatever happened meanwhile.
     keep = set(files.values()) | previous_files | read_manifest_files(index_dir)
     _remove_stale_generations(index_dir, keep)
+
+
+def _save(path: Path, array: NDArray[Any]) -> None:
+    np.save(path, array)
+    _fsync(path)
+
+
+def _save_faiss(path: Path, approximate: Any) -> None:
+    import faiss
+
+    faiss.write_index(approximate, str(path))
+    _fsync(path)
+
+
+def _save_manifest(path: Path, manifest: Manifest) -> None:
+    path.write_text(json.dumps(manifest.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    _fsync(path)
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
 
 
 def _fsync_dir(directory: Path) -> None:

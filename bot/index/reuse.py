@@ -22,8 +22,10 @@ import numpy as np
 
 from bot.index.embedding import Embedder
 from bot.index.manifest import MANIFEST, Manifest
+from bot.index.merge import PreviousPostings, previous_postings
 from bot.index.postings import WORDCOUNT_DTYPE, WordCounts, decode_words
 from bot.index.records import Columns
+from bot.index.runs import copy_rows
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -56,6 +58,8 @@ class Previous:
     words: WordCounts
     keys: NDArray[np.uint8]  # memory-mapped: each passage's text key
     columns: Columns | None  # memory-mapped: its paragraphs and passages (bot/index/carry.py)
+    # Memory-mapped: its BM25 postings, to merge rather than invert again (bot/index/merge.py).
+    postings: PreviousPostings | None = None
 
 
 def keys_table(keys: NDArray[np.uint8], words: WordCounts) -> NDArray[np.void]:
@@ -97,11 +101,12 @@ def previous_generation(index_dir: Path, model: str, dimension: int) -> Previous
         rows = {key: row for row, key in enumerate(_key_bytes(table["key"]))}
         words = set(decode_words(np.load(index_dir / manifest.files["words"], mmap_mode="r")))
         columns = _columns(index_dir, manifest)
+        postings = previous_postings(index_dir, manifest, words)
     # EOFError: np.load of an empty file.
     except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
     words_counted = WordCounts(sizes, entries, words)
-    return Previous(manifest, rows, vectors, words_counted, table["key"], columns)
+    return Previous(manifest, rows, vectors, words_counted, table["key"], columns, postings)
 
 
 def _columns(index_dir: Path, manifest: Manifest) -> Columns | None:
@@ -144,7 +149,7 @@ def plan_vectors(
     keys = np.zeros((len(texts), KEY_BYTES), dtype=np.uint8)
     if len(carried):
         assert previous is not None
-        keys[carried] = previous.keys[carried_from[carried]]
+        copy_rows(keys, carried, previous.keys, carried_from[carried])
     keys[cut_now] = text_keys([texts[row] for row in cut_now]).reshape(-1, KEY_BYTES)
     to_embed: list[int] = []
     first_row: dict[bytes, int] = {}
@@ -175,17 +180,17 @@ def assemble_vectors(
     reused = np.flatnonzero(plan.reused_from >= 0)
     if len(reused):
         assert previous is not None
-        # Sorted source rows read the memory-mapped file front to back.
-        order = np.argsort(plan.reused_from[reused], kind="stable")
-        vectors[reused[order]] = previous.vectors[plan.reused_from[reused][order]]
+        copy_rows(vectors, reused, previous.vectors, plan.reused_from[reused])
     embedded = embed_texts([texts[row] for row in plan.to_embed], embedder, batch, progress)
     if plan.to_embed:
         vectors[plan.to_embed] = embedded
         # A text repeated within this build shares the vector embedded for its first row.
-        key_of_row = _key_bytes(plan.keys)
+        # Only the rows not reused: their keys, not the whole table's, are made bytes.
+        unused = np.flatnonzero(plan.reused_from < 0)
+        key_of_row = dict(zip(unused.tolist(), _key_bytes(plan.keys[unused]), strict=True))
         first_of_key = {key_of_row[row]: row for row in plan.to_embed}
-        for row in np.flatnonzero(plan.reused_from < 0).tolist():
-            source = first_of_key[key_of_row[row]]
+        for row, key in key_of_row.items():
+            source = first_of_key[key]
             if source != row:
                 vectors[row] = vectors[source]
     return vectors
