@@ -89,7 +89,7 @@ def test_an_int8_vector_does_not_depend_on_the_texts_beside_it() -> None:
         "Where did the congregation at St. George's initially meet in 1767?",
         "Why do sanctions fail against a country that has survived famine and isolation?",
     ]
-    int8 = make_embedder(DEFAULT_MODEL)
+    int8 = make_embedder(DEFAULT_MODEL + INT8_SUFFIX)
     alone = int8.encode([question])[0]
     for batch in ([question, *others], [*others, question]):
         beside = int8.encode(batch)[batch.index(question)]
