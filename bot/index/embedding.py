@@ -35,10 +35,11 @@ class Embedder(Protocol):
 
 def quantize_int8(module: object) -> object:
     """`module` with int8 dynamic quantization of its Linear layers (weights stored as int8,
-    activations quantized per batch): the model's time is ~80 % Linear layers on a CPU.
+    activations quantized per call): the model's time is ~80 % Linear layers on a CPU.
     Weights are scaled per output channel: with one scale per matrix, vectors of the SQuAD
     passages kept a mean cosine of 0.939 with the full model's, per channel 0.978
-    (docs/performance.md 9.3)."""
+    (docs/performance.md 9.3).  A call's activations share one scale, so texts are encoded one
+    at a time (SentenceTransformerEmbedder.encode)."""
     import torch
     from torch.ao.quantization import per_channel_dynamic_qconfig
 
@@ -69,6 +70,12 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model: str = DEFAULT_MODEL) -> None:
         self._model_ref = model
+        # int8 activations are scaled by the largest value in the whole call: batched, a text's
+        # vector would depend on the texts beside it (a question alone and the same question in
+        # a batch kept a cosine of 0.95-0.98), so the bot's answer would depend on other chats'
+        # questions and an incremental build would differ from a fresh one.  One text per call
+        # makes each vector a function of its own text (docs/performance.md 9.3).
+        self._one_per_call = split_variant(model)[1]
         self._model: object | None = None
         self._lock = threading.Lock()
         self._dimension: int | None = None
@@ -125,6 +132,12 @@ class SentenceTransformerEmbedder:
         model = self._load()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self._one_per_call:
+            return np.vstack([self._encode(model, [text], 1) for text in texts])
+        return self._encode(model, texts, batch_size)
+
+    @staticmethod
+    def _encode(model: object, texts: list[str], batch_size: int) -> Vectors:
         vectors = model.encode(  # type: ignore[attr-defined]
             texts,
             batch_size=batch_size,
