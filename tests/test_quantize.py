@@ -1,4 +1,4 @@
-"""FOOTNOTE_QUANTIZE: the model with int8 Linear layers (bot/index/embedding.py).  Its
+"""FOOTNOTE_QUANTIZE=int8: the model with int8 Linear layers (bot/index/embedding.py).  Its
 vectors differ from the full model's, so the variant is part of the model reference that the
 manifest records: an index built one way is rebuilt, never reused or queried, the other way."""
 
@@ -9,14 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.config import (
-    BUNDLED_MODEL,
-    DEFAULT_MODEL,
-    INT8_SUFFIX,
-    load_settings,
-    split_variant,
-    with_variant,
-)
+from bot.config import DEFAULT_MODEL, INT8_SUFFIX, load_settings, split_variant, with_variant
 from bot.errors import ConfigError
 from bot.index.build import build_index, staleness
 from bot.index.embedding import HashingEmbedder, make_embedder
@@ -24,35 +17,22 @@ from bot.index.store import load_index
 from tests.helpers.essay import copy_essay
 
 
-def test_the_bundled_model_runs_int8_unless_told_otherwise() -> None:
-    int8 = BUNDLED_MODEL + INT8_SUFFIX
-    assert int8 == DEFAULT_MODEL
-    assert load_settings({}, dotenv=None).model == int8
-    assert load_settings({"FOOTNOTE_QUANTIZE": "auto"}, dotenv=None).model == int8
-    assert load_settings({"FOOTNOTE_MODEL": BUNDLED_MODEL}, dotenv=None).model == int8
-    assert load_settings({"FOOTNOTE_QUANTIZE": "none"}, dotenv=None).model == BUNDLED_MODEL
-    assert load_settings({"FOOTNOTE_QUANTIZE": "int8"}, dotenv=None).model == int8
-
-
-def test_a_named_model_runs_as_named() -> None:
-    named = {"FOOTNOTE_MODEL": "/models/mini"}
-    assert load_settings(named, dotenv=None).model == "/models/mini"
-    assert load_settings({**named, "FOOTNOTE_QUANTIZE": "INT8"}, dotenv=None).model == (
-        "/models/mini+int8"
+def test_the_setting_names_the_variant_in_the_model_reference() -> None:
+    assert load_settings({}, dotenv=None).model == DEFAULT_MODEL
+    assert load_settings({"FOOTNOTE_QUANTIZE": "none"}, dotenv=None).model == DEFAULT_MODEL
+    assert load_settings({"FOOTNOTE_QUANTIZE": "int8"}, dotenv=None).model == (
+        DEFAULT_MODEL + INT8_SUFFIX
     )
-    # The variant written into the reference is kept under "auto" and dropped under "none".
-    suffixed = {"FOOTNOTE_MODEL": "/models/mini+int8"}
-    assert load_settings(suffixed, dotenv=None).model == "/models/mini+int8"
-    none = {**suffixed, "FOOTNOTE_QUANTIZE": "none"}
-    assert load_settings(none, dotenv=None).model == "/models/mini"
-    with pytest.raises(ConfigError, match="FOOTNOTE_QUANTIZE must be one of auto, none, int8"):
+    custom = {"FOOTNOTE_MODEL": "/models/mini", "FOOTNOTE_QUANTIZE": "INT8"}
+    assert load_settings(custom, dotenv=None).model == "/models/mini+int8"
+    with pytest.raises(ConfigError, match="FOOTNOTE_QUANTIZE must be one of none, int8"):
         load_settings({"FOOTNOTE_QUANTIZE": "int4"}, dotenv=None)
 
 
 def test_variant_round_trip() -> None:
-    assert split_variant(with_variant(BUNDLED_MODEL, True)) == (BUNDLED_MODEL, True)
-    assert split_variant(with_variant(DEFAULT_MODEL, False)) == (BUNDLED_MODEL, False)
-    assert with_variant(DEFAULT_MODEL, True) == DEFAULT_MODEL
+    assert split_variant(with_variant(DEFAULT_MODEL, True)) == (DEFAULT_MODEL, True)
+    assert split_variant(with_variant(DEFAULT_MODEL + INT8_SUFFIX, False)) == (DEFAULT_MODEL, False)
+    assert with_variant(DEFAULT_MODEL + INT8_SUFFIX, True) == DEFAULT_MODEL + INT8_SUFFIX
 
 
 def test_an_index_of_one_variant_is_rebuilt_for_the_other(tmp_path: Path) -> None:
@@ -82,9 +62,9 @@ def test_int8_vectors_stay_close_to_the_full_models() -> None:
         "What is the weather like in Paris?",
         "Methodists practise infant baptism and believer's baptism.",
     ]
-    full = make_embedder(BUNDLED_MODEL)
-    int8 = make_embedder(BUNDLED_MODEL + INT8_SUFFIX)
-    assert int8.name == DEFAULT_MODEL
+    full = make_embedder(DEFAULT_MODEL)
+    int8 = make_embedder(DEFAULT_MODEL + INT8_SUFFIX)
+    assert int8.name == DEFAULT_MODEL + INT8_SUFFIX
     full_vectors, int8_vectors = full.encode(texts), int8.encode(texts)
     assert int8_vectors.shape == full_vectors.shape == (4, full.dimension)
     assert np.allclose(np.linalg.norm(int8_vectors, axis=1), 1.0, atol=1e-4)

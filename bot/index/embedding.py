@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from bot.config import BUNDLED_MODEL, DEFAULT_MODEL, split_variant
+from bot.config import DEFAULT_MODEL, split_variant
 from bot.errors import ModelError
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         ref = self._model_ref
         base, int8 = split_variant(ref)
-        path = bundled_model_dir() if base == BUNDLED_MODEL else Path(base)
+        path = bundled_model_dir() if base == DEFAULT_MODEL else Path(base)
         if not path.exists():
             raise ModelError(
                 f"model {ref!r} not found: FOOTNOTE_MODEL must name a local "
