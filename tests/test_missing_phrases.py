@@ -88,3 +88,12 @@ def test_without_the_text_all_words_of_a_name_are_needed() -> None:
 )
 def test_phrase_pattern(name: str, text: str, said: bool) -> None:
     assert bool(phrase_pattern(name).search(text)) is said
+
+
+def test_a_short_name_is_not_the_start_of_a_longer_word(notes: Retriever) -> None:
+    # "Ri" begins "Riga", "Ove" nothing, "Hol" begins "Holm": two or three letters must be a
+    # word of the text; four may take an ending ("Holm" and "Holm's").
+    ranker = notes._ranker
+    assert not ranker.knows("ri") and not ranker.knows("hol")
+    assert ranker.knows("holm") and ranker.knows("riga")
+    assert notes.ask("What did Ri sell?").missing_terms == ("Ri",)

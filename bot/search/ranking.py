@@ -129,13 +129,17 @@ class Ranker:
     def knows(self, word: str) -> bool:
         """Whether the corpus uses `word` (a token as `tokenize` makes it) or a word that
         differs only in accents or in an ending ("China" and "Chinese", "Japan" and
-        "Japanese"): at most the last two letters of a word of five or more may differ."""
+        "Japanese"): at most the last two letters of a word of five or more may differ, a
+        word of four may be followed by an ending ("Cuba", "Cuban"), one of two or three
+        letters must be the corpus's own ("Xi" is not "xinhua", nor "Abe" "able")."""
         if word in self._store.bm25.idf:
             return True
         plain = _without_accents(word)
         stem = plain if len(plain) < 5 else plain[: max(4, len(plain) - 2)]
         vocabulary = self._plain_vocabulary
         at = bisect.bisect_left(vocabulary, stem)
+        if len(plain) < 4:
+            return at < len(vocabulary) and vocabulary[at] == plain
         return at < len(vocabulary) and vocabulary[at].startswith(stem)
 
     def mentions(self, name: str) -> bool:
