@@ -60,6 +60,8 @@ def notes(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
         # A number inside a name is judged alone: the text puts 1911 elsewhere.
         ("What did the 1911 Baltic Grain Exchange trade?", ()),
         ("What did the 1912 Baltic Grain Exchange trade?", ("1912",)),
+        # Neither the year nor the name: named whole, as the question says it.
+        ("What did the 1912 Vilnius Exchange trade?", ("1912 Vilnius Exchange",)),
     ],
 )
 def test_names_of_several_words_are_judged_as_phrases(

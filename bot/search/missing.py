@@ -69,12 +69,17 @@ def missing_terms(
     """
     missing: list[str] = []
     for run in salient_runs(question):
-        for term in _terms(run):
-            if term in missing or _present(term, known, mentions):
-                continue
-            if mentions is not None and _named_otherwise(term, mentions):
-                continue
-            missing.append(term)
+        terms = _terms(run)
+        absent = [
+            term
+            for term in terms
+            if not _present(term, known, mentions)
+            and not (mentions is not None and _named_otherwise(term, mentions))
+        ]
+        if len(terms) > 1 and len(absent) == len(terms):
+            # Nothing of it is used: named as the reader wrote it ("the 2018 World Cup").
+            absent = [" ".join(_trimmed(run.split(" ")))]
+        missing.extend(term for term in absent if term not in missing)
     return tuple(missing)
 
 
