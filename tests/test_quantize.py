@@ -89,7 +89,8 @@ def test_an_int8_vector_does_not_depend_on_the_texts_beside_it() -> None:
         "Where did the congregation at St. George's initially meet in 1767?",
         "Why do sanctions fail against a country that has survived famine and isolation?",
     ]
-    int8 = make_embedder(DEFAULT_MODEL)
+    # The int8 variant by name: the default model is the full one again (commit 97f2566).
+    int8 = make_embedder(DEFAULT_MODEL + INT8_SUFFIX)
     alone = int8.encode([question])[0]
     for batch in ([question, *others], [*others, question]):
         beside = int8.encode(batch)[batch.index(question)]
