@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.config import DEFAULT_MODEL
+from bot.config import load_settings
 from bot.evals import KOREAN_CRISIS_SETS
 from bot.evals.evaluation import EvalSet, load_eval_set
 from bot.evals.squad import load_squad, write_corpus
@@ -103,7 +103,8 @@ def _calibration_questions(retriever: Retriever, source: str) -> list[Question]:
 
 
 def collect(squad_path: Path, work: Path) -> list[Question]:
-    embedder = make_embedder(DEFAULT_MODEL)
+    # The model `footnote` itself would load: FOOTNOTE_QUANTIZE=int8 fits on int8 vectors.
+    embedder = make_embedder(load_settings(dotenv=None).model)
     squad = load_squad(squad_path)
     corpus = write_corpus(list(squad.articles), work / "squad-corpus")
     store, _ = open_index(corpus, work / "squad-index", embedder, calibrate=calibrate)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 
 from bot.index.lexical import tokenize
-from bot.search.aliases import alternatives
+from bot.search.aliases import alternatives, is_acronym
 
 _WORD = re.compile(r"[^\W_](?:[\w'’.\-]*[^\W_])?")
 _SENTENCE_END = re.compile(r"[.?!]")
@@ -45,6 +45,8 @@ def salient_runs(question: str) -> list[str]:
             runs[-1].append(word)
         else:
             runs.append([word])
+        if word != match.group() and runs and runs[-1]:
+            runs.append([])  # a possessive ends its name: "Holm's Baltic Exchange" is two
         previous_end = match.end()
     return [" ".join(run) for run in runs if run]
 
@@ -54,22 +56,70 @@ def missing_terms(
     known: Callable[[str], bool],
     mentions: Callable[[str], bool] | None = None,
 ) -> tuple[str, ...]:
-    """The salient runs of `question` whose last word `known` (the corpus) lacks, unless the
-    corpus `mentions` another name of the same thing ("America" in an essay that says "U.S.").
+    """The salient runs of `question` the corpus lacks, unless the corpus `mentions` another
+    name of the same thing ("America" in an essay that says "U.S.").
 
-    The last word because names are head-last: "Kim Jong Il" is missing from an essay about
-    Kim Jong Un, "South Korea" is not missing from one that only says "Korea" and "south"
-    nowhere, "United Nations Security Council" is missing from one about the United States.
+    A one-word name is judged by `known` (the corpus's words, across endings: "China" finds
+    "Chinese"). A name of several words is judged as a whole by `mentions` (the corpus says
+    the phrase), because its words alone mislead: "Kim Yo Jong" shares two of three with "Kim
+    Jong Un", "Cuban Missile Crisis" ends in a word any essay on a crisis uses, and "United
+    Nations" is made of "United" (States) and "nations". Without `mentions` (a word list, no
+    text), a name is judged by all of its words. A number inside a name ("the 1994 Agreed
+    Framework") is judged alone: a question may place it where the text does not.
     """
     missing: list[str] = []
     for run in salient_runs(question):
-        words = tokenize(run)
-        if not words or known(words[-1]) or run in missing:
-            continue
-        if mentions is not None and _named_otherwise(run, mentions):
-            continue
-        missing.append(run)
+        terms = _terms(run)
+        absent = [
+            term
+            for term in terms
+            if not _present(term, known, mentions)
+            and not (mentions is not None and _named_otherwise(term, mentions))
+        ]
+        if len(terms) > 1 and len(absent) == len(terms):
+            # Nothing of it is used: named as the reader wrote it ("the 2018 World Cup").
+            absent = [" ".join(_trimmed(run.split(" ")))]
+        missing.extend(term for term in absent if term not in missing)
     return tuple(missing)
+
+
+def _terms(run: str) -> list[str]:
+    """`run` cut into its numbers and the names between them, leading and trailing function
+    words dropped ("The Holy Club" quoted at a question's start is the Holy Club)."""
+    terms: list[str] = []
+    name: list[str] = []
+    for word in run.split(" "):
+        if word.isdigit():
+            terms.extend([" ".join(_trimmed(name)), word])
+            name = []
+        else:
+            name.append(word)
+    terms.append(" ".join(_trimmed(name)))
+    return [term for term in terms if term]
+
+
+def _trimmed(words: list[str]) -> list[str]:
+    def function_word(word: str) -> bool:
+        return not tokenize(word) and not is_acronym(word)
+
+    while words and function_word(words[0]):
+        words = words[1:]
+    while words and function_word(words[-1]):
+        words = words[:-1]
+    return words
+
+
+def _present(
+    term: str, known: Callable[[str], bool], mentions: Callable[[str], bool] | None
+) -> bool:
+    words = tokenize(term)
+    if not words:
+        return True  # nothing to look for ("The" alone)
+    if len(words) == 1 or is_acronym(term):
+        return known(words[-1])
+    if mentions is None:
+        return all(known(word) for word in words)
+    return mentions(term)
 
 
 def _named_otherwise(run: str, mentions: Callable[[str], bool]) -> bool:
@@ -78,3 +128,19 @@ def _named_otherwise(run: str, mentions: Callable[[str], bool]) -> bool:
     last = _WORD.findall(run)[-1] if _WORD.search(run) else run
     names = alternatives(run) or alternatives(_POSSESSIVE.sub("", last))
     return any(mentions(name) for name in names)
+
+
+def phrase_pattern(name: str) -> re.Pattern[str]:
+    """Where a text says the name `name`: its words in order, each with a plural or possessive
+    ending, across spaces and hyphens ("Moon Jae-in", "Moon Jae In"), with up to two
+    capitalised words or name particles between them ("James Clerk Maxwell" says "James
+    Maxwell", "George W. Bush" says "George Bush")."""
+    words = [w for w in re.findall(r"[^\W_]+", _POSSESSIVE.sub("", name)) if w]
+    parts = []
+    for word in words:
+        base = word[:-1] if len(word) > 3 and word.lower().endswith("s") else word
+        parts.append(rf"(?i:{re.escape(base)}(?:e?s|['’]s)?)")
+    between = r"(?:['’]s)?[\s\-‐–]+"
+    particle = r"(?i:of|the|de|da|del|der|van|von|bin|al)"
+    inserted = rf"(?:(?:[A-Z][\w'’\-]*\.?|{particle}){between}){{0,2}}"
+    return re.compile(r"(?<!\w)" + (between + inserted).join(parts) + r"(?!\w)")

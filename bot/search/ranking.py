@@ -4,6 +4,7 @@ answer shows, and its verdict (answer, closest passage, or absent)."""
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from bot.search.aliases import is_acronym
 from bot.search.answer import Answer, Hit, Verdict
 from bot.search.features import SIGNALS, CandidateFeatures, FeatureIndex, FusionWeights
 from bot.search.library import Library
-from bot.search.missing import missing_terms
+from bot.search.missing import missing_terms, phrase_pattern
 from bot.search.thresholds import Thresholds, thresholds_for
 from bot.text import Span, sentence_in_window
 
@@ -57,6 +58,11 @@ class RetrievalConfig:
 # (dangling, extra sentence) per mode, each chosen on the tune halves for that mode alone, so
 # the baselines are measured at their best too. The fused score needs no length cost: its
 # best-sentence and coverage signals keep quotes focused.
+# Passages read to find a name of several words with a middle name between its words, and
+# how many such answers are kept.
+_PHRASE_ROWS = 64
+_PHRASE_CACHE = 4096
+
 WINDOW_COSTS = {"hybrid": (0.06, 0.0), "dense": (0.06, 0.0), "lexical": (0.1, 0.0)}
 
 # The single-signal baselines: one signal each, so `footnote eval` can say what fusion adds.
@@ -85,6 +91,8 @@ class Ranker:
         ]
         # Acronyms looked up so far ("US": written in capitals somewhere?), filled lazily.
         self._acronyms: dict[str, bool] = {}
+        # Names of several words looked up so far (`_says`).
+        self._phrases: dict[str, bool] = {}
 
     @cached_property
     def _plain_vocabulary(self) -> list[str]:
@@ -121,13 +129,17 @@ class Ranker:
     def knows(self, word: str) -> bool:
         """Whether the corpus uses `word` (a token as `tokenize` makes it) or a word that
         differs only in accents or in an ending ("China" and "Chinese", "Japan" and
-        "Japanese"): at most the last two letters of a word of five or more may differ."""
+        "Japanese"): at most the last two letters of a word of five or more may differ, a
+        word of four may be followed by an ending ("Cuba", "Cuban"), one of two or three
+        letters must be the corpus's own ("Xi" is not "xinhua", nor "Abe" "able")."""
         if word in self._store.bm25.idf:
             return True
         plain = _without_accents(word)
         stem = plain if len(plain) < 5 else plain[: max(4, len(plain) - 2)]
         vocabulary = self._plain_vocabulary
         at = bisect.bisect_left(vocabulary, stem)
+        if len(plain) < 4:
+            return at < len(vocabulary) and vocabulary[at] == plain
         return at < len(vocabulary) and vocabulary[at].startswith(stem)
 
     def mentions(self, name: str) -> bool:
@@ -141,7 +153,31 @@ class Ranker:
             return self._acronym_used(name, terms[0])
         if len(terms) == 1:
             return self.knows(terms[0])
-        return all(term in self._store.bm25.idf for term in terms)
+        return self._says(name)
+
+    def _says(self, name: str) -> bool:
+        """Whether a passage says the name `name` of several words as a phrase
+        (missing.phrase_pattern): each adjacent pair of its words is an indexed word pair,
+        else a passage that holds all its words has it with a middle name between them."""
+        said = self._phrases.get(name)
+        if said is not None:
+            return said
+        words = tokenize(name)
+        bm25 = self._store.bm25
+        said = all(f"{a}_{b}" in bm25.idf for a, b in itertools.pairwise(words))
+        if not said and all(word in bm25.idf for word in words):
+            rows = bm25.rows_with(words[0])
+            for word in words[1:]:
+                rows = np.intersect1d(rows, bm25.rows_with(word), assume_unique=True)
+            pattern = phrase_pattern(name)
+            # A few passages suffice: one that says it is enough, and a name whose words
+            # share many passages without forming it is rare.
+            texts = (self._store.passages[int(row)].text for row in rows[:_PHRASE_ROWS])
+            said = any(pattern.search(text) for text in texts)
+        if len(self._phrases) >= _PHRASE_CACHE:
+            self._phrases.clear()  # names come from questions: bounded, not kept forever
+        self._phrases[name] = said
+        return said
 
     def _acronym_used(self, acronym: str, term: str) -> bool:
         used = self._acronyms.get(acronym)
