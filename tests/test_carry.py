@@ -14,7 +14,7 @@ from bot.index.build import build_index
 from bot.index.embedding import HashingEmbedder
 from bot.index.manifest import read_manifest
 from bot.index.store import load_index
-from tests.helpers.essay import ESSAY, EXTRA_ESSAY, SAMPLES, write_text
+from tests.helpers.essay import ESSAY, EXTRA_ESSAY, SAMPLES, edit_remove_insert, write_text
 
 COLUMNS = ("passages", "paragraphs", "texts", "sentences", "vectors", "keys")
 COLUMNS += ("vocabulary", "lexicon", "postings", "frequencies", "wordcounts", "words")
@@ -70,14 +70,7 @@ def test_changes_cut_only_what_changed_and_match_a_fresh_build(
     documents = [info.doc_id for info in read_manifest(index).documents]
     assert len(documents) >= 4
     cut = count_cuts(monkeypatch)
-    # One document edited, one removed, one added before the others (all rows move).
-    essay = corpus / ESSAY.name
-    essay.write_text(
-        essay.read_text(encoding="utf-8").replace("deterrence", "deterrence, always", 1),
-        encoding="utf-8",
-    )
-    (corpus / "a-patience.txt").unlink()
-    write_text(corpus / "0-first.txt", EXTRA_ESSAY.replace("Patience", "Firmness"))
+    edit_remove_insert(corpus)
     report = build_index(corpus, index, HashingEmbedder())
     assert report.rebuilt
     assert sorted(cut) == sorted([ESSAY.stem, "0-first"])

@@ -15,7 +15,7 @@ from bot.corpus import Document, read_document
 from bot.index.build import build_index
 from bot.index.embedding import HashingEmbedder
 from bot.index.manifest import read_manifest
-from tests.helpers.essay import ESSAY, EXTRA_ESSAY, SAMPLES, write_text
+from tests.helpers.essay import ESSAY, EXTRA_ESSAY, SAMPLES, edit_remove_insert, write_text
 from tests.test_carry import same_index
 
 
@@ -47,13 +47,7 @@ class Reads:
 def test_only_new_and_changed_files_are_read(corpus: Path, tmp_path: Path) -> None:
     index, fresh = tmp_path / "index", tmp_path / "fresh"
     build_index(corpus, index, HashingEmbedder())
-    essay = corpus / ESSAY.name
-    essay.write_text(
-        essay.read_text(encoding="utf-8").replace("deterrence", "deterrence, always", 1),
-        encoding="utf-8",
-    )
-    (corpus / "a-patience.txt").unlink()
-    write_text(corpus / "0-first.txt", EXTRA_ESSAY.replace("Patience", "Firmness"))
+    edit_remove_insert(corpus)
     # Files the last build could not use are read again (few, and a reason such as a
     # duplicate id depends on other files).
     unusable = {problem.path for problem in read_manifest(index).problems}

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,7 @@ import numpy as np
 
 from bot.index.lexical import BM25_B, BM25_K1
 from bot.index.manifest import Manifest
-from bot.index.postings import LEXICON_DTYPE, POSTING_DTYPE, Postings, WordCounts, invert, weigh
+from bot.index.postings import Postings, WordCounts, invert, map_postings, weigh
 from bot.index.runs import ranges
 
 if TYPE_CHECKING:
@@ -86,22 +86,15 @@ def previous_postings(
     files = manifest.files
     if not {"vocabulary", "lexicon", "postings", "frequencies"} <= set(files):
         return None
-    vocabulary = np.load(index_dir / files["vocabulary"], mmap_mode="r")
-    lexicon = np.load(index_dir / files["lexicon"], mmap_mode="r")
-    postings = np.load(index_dir / files["postings"], mmap_mode="r")
-    counts = np.load(index_dir / files["frequencies"], mmap_mode="r")
-    if (
-        vocabulary.dtype != np.uint64
-        or lexicon.dtype != LEXICON_DTYPE
-        or postings.dtype != POSTING_DTYPE
-        or counts.dtype not in (np.uint16, np.uint32)
-        or vocabulary.shape != lexicon.shape
-        or postings.shape != counts.shape
-    ):
+    mapped = map_postings(index_dir, files, "frequencies")
+    if mapped is None:
+        return None
+    postings, counts = mapped
+    if counts.dtype not in (np.uint16, np.uint32) or postings.postings.shape != counts.shape:
         return None
     return PreviousPostings.of(
         manifest.passage_count,
-        Postings(vocabulary, lexicon, postings, np.zeros(0, dtype=np.uint8), counts),
+        replace(postings, frequencies=counts),
         words,
     )
 

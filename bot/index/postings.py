@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,8 @@ from bot.index.lexical import BM25_B, BM25_K1, index_terms
 from bot.index.runs import copy_segments, ranges
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from numpy.typing import NDArray
 
 LEXICON_DTYPE = np.dtype([("start", "<i8"), ("stop", "<i8"), ("idf", "<f8")])
@@ -108,6 +110,27 @@ class Postings:
     postings: NDArray[np.void]
     words: NDArray[np.uint8]
     frequencies: NDArray[np.unsignedinteger[Any]] | None = None
+
+
+def map_postings(
+    index_dir: Path, files: Mapping[str, str], extra: str
+) -> tuple[Postings, NDArray[Any]] | None:
+    """A generation's vocabulary, lexicon and postings memory-mapped, with the file `files`
+    names `extra` ("words" or "frequencies"); None when their types or shapes disagree.
+    Opening reads none of the postings."""
+    vocabulary = np.load(index_dir / files["vocabulary"], mmap_mode="r")
+    lexicon = np.load(index_dir / files["lexicon"], mmap_mode="r")
+    postings = np.load(index_dir / files["postings"], mmap_mode="r")
+    other = np.load(index_dir / files[extra], mmap_mode="r")
+    if (
+        vocabulary.dtype != np.uint64
+        or lexicon.dtype != LEXICON_DTYPE
+        or postings.dtype != POSTING_DTYPE
+        or vocabulary.shape != lexicon.shape
+    ):
+        return None
+    no_words = np.zeros(0, dtype=np.uint8)
+    return Postings(vocabulary, lexicon, postings, no_words), other
 
 
 def encode_words(words: list[str]) -> NDArray[np.uint8]:

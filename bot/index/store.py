@@ -6,6 +6,7 @@ object is made until a question needs that passage."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -18,12 +19,7 @@ from bot.index.embedding import Embedder
 from bot.index.manifest import Manifest, read_manifest
 from bot.index.memory import open_bytes
 from bot.index.passages import ParagraphRecord, Passage
-from bot.index.postings import (
-    LEXICON_DTYPE,
-    POSTING_DTYPE,
-    LexicalIndex,
-    Postings,
-)
+from bot.index.postings import LexicalIndex, map_postings
 from bot.index.records import (
     Columns,
     ParagraphTable,
@@ -137,19 +133,11 @@ def load_index(index_dir: Path) -> IndexStore:
 
 def _load_lexical(index_dir: Path, files: dict[str, str], passages: int) -> LexicalIndex:
     """The BM25 arrays, memory-mapped: opening reads none of the postings."""
-    vocabulary = np.load(index_dir / files["vocabulary"], mmap_mode="r")
-    lexicon = np.load(index_dir / files["lexicon"], mmap_mode="r")
-    postings = np.load(index_dir / files["postings"], mmap_mode="r")
-    words = np.load(index_dir / files["words"], mmap_mode="r")
-    if (
-        vocabulary.dtype != np.uint64
-        or lexicon.dtype != LEXICON_DTYPE
-        or postings.dtype != POSTING_DTYPE
-        or vocabulary.shape != lexicon.shape
-        or words.dtype != np.uint8
-    ):
+    mapped = map_postings(index_dir, files, "words")
+    if mapped is None or mapped[1].dtype != np.uint8:
         raise ValueError("the lexical index files do not match each other")
-    return LexicalIndex(passages, Postings(vocabulary, lexicon, postings, words))
+    postings, words = mapped
+    return LexicalIndex(passages, replace(postings, words=words))
 
 
 # What an open returns: the whole index (load_index), or its manifest alone (read_manifest).

@@ -40,3 +40,15 @@ def copy_essay(directory: Path) -> Path:
 def write_text(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8", newline="")
     return path
+
+
+def edit_remove_insert(corpus: Path) -> None:
+    """One document edited, one removed ("a-patience.txt") and one added before the others
+    (every row of the library moves): the change incremental builds are tested against."""
+    essay = corpus / ESSAY.name
+    essay.write_text(
+        essay.read_text(encoding="utf-8").replace("deterrence", "deterrence, always", 1),
+        encoding="utf-8",
+    )
+    (corpus / "a-patience.txt").unlink()
+    write_text(corpus / "0-first.txt", EXTRA_ESSAY.replace("Patience", "Firmness"))
