@@ -21,7 +21,7 @@ TEXT = (
     "In 1920 Anna Maria Lindqvist founded the Southwest Timber Guild in Umeå. The guild's "
     "members floated logs down the river every spring.\n\n"
     "Lindqvist later sold her mill to the Northeast Paper Company, which shipped pulp to "
-    "Hamburg until the war.\n"
+    "Hamburg until the war. The GDR and the FRG both bought pulp.\n"
 )
 
 
@@ -55,6 +55,10 @@ def notes(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
         # A year after "of" is a date, not part of the name.
         ("What did the Timber Guild of 1921 sell?", ("1921",)),
         ("Was the Great Flood of 1921 bad?", ("Great Flood", "1921")),
+        # Acronyms joined by a hyphen name the parties, judged alone.
+        ("What did the GDR-FRG Pulp Accord say?", ("Pulp Accord",)),
+        ("What did the GDR-FRG Timber Guild do?", ()),
+        ("What did the USSR-GDR Pulp Accord say?", ("USSR", "Pulp Accord")),
         # Two names side by side stay two.
         ("Did Oslo and Bergen buy pulp?", ("Oslo", "Bergen")),
         # A part the text uses is not reported; the part it lacks is.

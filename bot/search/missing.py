@@ -127,13 +127,17 @@ def missing_terms(
 
 
 def _terms(run: str) -> list[str]:
-    """`run` cut into its numbers and the names between them, leading and trailing function
-    words dropped ("The Holy Club" quoted at a question's start is the Holy Club)."""
+    """`run` cut into its numbers, its hyphenated acronyms and the names between them,
+    leading and trailing function words dropped ("The Holy Club" quoted at a question's start
+    is the Holy Club). A hyphenated pair of acronyms ("EU-UK") names the parties of what
+    follows, not the thing itself: each party is judged alone, like a number."""
     terms: list[str] = []
     name: list[str] = []
     for word in run.split(" "):
-        if word.isdigit():
-            terms.extend([" ".join(_trimmed(name)), word])
+        parts = word.split("-")
+        parties = len(parts) > 1 and all(is_acronym(part) for part in parts)
+        if word.isdigit() or parties:
+            terms.extend([" ".join(_trimmed(name)), *parts])
             name = []
         else:
             name.append(word)
