@@ -59,6 +59,8 @@ def notes(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
         ("What did the GDR-FRG Pulp Accord say?", ("Pulp Accord",)),
         ("What did the GDR-FRG Timber Guild do?", ()),
         ("What did the USSR-GDR Pulp Accord say?", ("USSR", "Pulp Accord")),
+        # An acronym is a title or a party, not part of the name after "of".
+        ("Who is the CFO of Ostrava Timber?", ("CFO", "Ostrava Timber")),
         # Two names side by side stay two.
         ("Did Oslo and Bergen buy pulp?", ("Oslo", "Bergen")),
         # A part the text uses is not reported; the part it lacks is.

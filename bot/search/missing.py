@@ -68,9 +68,12 @@ def salient_names(question: str) -> list[tuple[str, list[str]]]:
     groups: list[tuple[int, int, list[str]]] = []
     for words, start, end in _spans(question):
         run = " ".join(words)
-        # A number after "of" or "and" is a date or a count, not part of a name ("the
+        # A number next to "of" or "and" is a date or a count, not part of a name ("the
         # Korean War of 1950").
-        if groups and not words[0].isdigit():
+        # Nor is an acronym before or after one a part: a title or a party ("the CEO of
+        # Samsung", "NATO and the Warsaw Pact").
+        previous = groups[-1][2][-1].split(" ")[-1] if groups else ""
+        if groups and _joinable(previous) and _joinable(words[0]):
             gap = question[groups[-1][1] : start]
             after_possessive = _POSSESSIVE.search(question[: groups[-1][1]]) is not None
             joined = (after_possessive and gap.strip() == "") or re.fullmatch(
@@ -83,6 +86,10 @@ def salient_names(question: str) -> list[tuple[str, list[str]]]:
                 continue
         groups.append((start, end, [run]))
     return [(question[start:end], runs) for start, end, runs in groups]
+
+
+def _joinable(word: str) -> bool:
+    return not word.isdigit() and not is_acronym(word)
 
 
 def missing_terms(
