@@ -65,6 +65,29 @@ def alternatives(name: str) -> tuple[str, ...]:
     return _table().get(_key(name), ())
 
 
+# Compass points as they are abbreviated inside names ("NE Asia", "SW China") and the ways
+# a text may spell them out.
+COMPASS_POINTS = {
+    "NE": ("Northeast", "North East", "North-East"),
+    "NW": ("Northwest", "North West", "North-West"),
+    "SE": ("Southeast", "South East", "South-East"),
+    "SW": ("Southwest", "South West", "South-West"),
+}
+
+
+def spelled_out(name: str) -> tuple[str, ...]:
+    """`name` with its abbreviated compass points written out ("NE Asia" -> "Northeast
+    Asia", "North East Asia", ...), or () when it has none."""
+    words = name.split(" ")
+    variants = [""]
+    found = False
+    for word in words:
+        options = COMPASS_POINTS.get(word.rstrip("."), (word,))
+        found = found or word.rstrip(".") in COMPASS_POINTS
+        variants = [f"{v} {o}".strip() for v in variants for o in options]
+    return tuple(variants) if found else ()
+
+
 def is_acronym(name: str) -> bool:
     """An all-capitals name ("US", "UN"): its lower-cased token may be an ordinary word."""
     letters = [c for c in name if c.isalpha()]

@@ -46,7 +46,7 @@ PSEUDO_WORDS = 4
 OFF_TOPIC_QUANTILE = 0.9
 ON_TOPIC_QUANTILE = 0.1
 # Where between the two "absent" ends, and where "answer" begins (shares of the gap).
-ABSENT_SHARE = 0.25
+ABSENT_SHARE = 0.2
 ANSWER_SHARE = 0.5
 
 

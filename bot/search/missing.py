@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 
 from bot.index.lexical import tokenize
-from bot.search.aliases import alternatives, is_acronym
+from bot.search.aliases import alternatives, is_acronym, spelled_out
 
 _WORD = re.compile(r"[^\W_](?:[\w'’.\-]*[^\W_])?")
 _SENTENCE_END = re.compile(r"[.?!]")
@@ -30,25 +30,66 @@ def _salient(word: str, first: bool) -> bool:
     return not first and word[0].isupper()
 
 
-def salient_runs(question: str) -> list[str]:
-    """The names, acronyms and long numbers of a question, adjacent words joined."""
-    runs: list[list[str]] = []
+def _spans(question: str) -> list[tuple[list[str], int, int]]:
+    """The salient runs of `question`, each with where it begins and ends in the text."""
+    runs: list[tuple[list[str], int, int]] = []
+    open_run = False
     previous_end = -1
     for match in _WORD.finditer(question):
         word = _POSSESSIVE.sub("", match.group())
         gap = question[previous_end : match.start()] if previous_end >= 0 else ""
         first = previous_end < 0 or bool(_SENTENCE_END.search(gap))
         if not _salient(word, first):
-            if runs and runs[-1]:
-                runs.append([])  # close the run: the next name starts afresh
-        elif runs and runs[-1] and gap.strip() == "":
-            runs[-1].append(word)
+            open_run = False  # the next name starts afresh
+        elif open_run and gap.strip() == "":
+            words, start, _ = runs[-1]
+            runs[-1] = ([*words, word], start, match.end())
         else:
-            runs.append([word])
-        if word != match.group() and runs and runs[-1]:
-            runs.append([])  # a possessive ends its name: "Holm's Baltic Exchange" is two
+            runs.append(([word], match.start(), match.end()))
+            open_run = True
+        if word != match.group():
+            open_run = False  # a possessive ends its name: "Holm's Baltic Exchange" is two
         previous_end = match.end()
-    return [" ".join(run) for run in runs if run]
+    return runs
+
+
+def salient_runs(question: str) -> list[str]:
+    """The names, acronyms and long numbers of a question, adjacent words joined."""
+    return [" ".join(words) for words, _, _ in _spans(question)]
+
+
+def salient_names(question: str) -> list[tuple[str, list[str]]]:
+    """The salient runs of `question` grouped into the names a reader wrote, each with the
+    name as written: runs joined by a possessive ("Korean People's Army") or by a lower-case
+    "of" ("Bank of England"), or by "and" when a name of two or more words follows it
+    ("Peace and Cooperation Initiative"; "Britain and France" stays two names). A run is
+    judged alone (a possessive usually names an owner the text may know on its own), but a
+    name none of whose runs the corpus uses is reported whole, as the question wrote it."""
+    groups: list[tuple[int, int, list[str]]] = []
+    for words, start, end in _spans(question):
+        run = " ".join(words)
+        # A number next to "of" or "and" is a date or a count, not part of a name ("the
+        # Korean War of 1950").
+        # Nor is an acronym before or after one a part: a title or a party ("the CEO of
+        # Samsung", "NATO and the Warsaw Pact").
+        previous = groups[-1][2][-1].split(" ")[-1] if groups else ""
+        if groups and _joinable(previous) and _joinable(words[0]):
+            gap = question[groups[-1][1] : start]
+            after_possessive = _POSSESSIVE.search(question[: groups[-1][1]]) is not None
+            joined = (after_possessive and gap.strip() == "") or re.fullmatch(
+                r"\s+of\s+", gap
+            ) is not None
+            joined = joined or (re.fullmatch(r"\s+and\s+", gap) is not None and len(words) > 1)
+            if joined:
+                first, _, runs = groups[-1]
+                groups[-1] = (first, end, [*runs, run])
+                continue
+        groups.append((start, end, [run]))
+    return [(question[start:end], runs) for start, end, runs in groups]
+
+
+def _joinable(word: str) -> bool:
+    return not word.isdigit() and not is_acronym(word)
 
 
 def missing_terms(
@@ -68,29 +109,42 @@ def missing_terms(
     Framework") is judged alone: a question may place it where the text does not.
     """
     missing: list[str] = []
-    for run in salient_runs(question):
-        terms = _terms(run)
-        absent = [
-            term
-            for term in terms
-            if not _present(term, known, mentions)
-            and not (mentions is not None and _named_otherwise(term, mentions))
-        ]
-        if len(terms) > 1 and len(absent) == len(terms):
-            # Nothing of it is used: named as the reader wrote it ("the 2018 World Cup").
-            absent = [" ".join(_trimmed(run.split(" ")))]
-        missing.extend(term for term in absent if term not in missing)
+    for written, runs in salient_names(question):
+        group_absent: list[str] = []
+        whole = True
+        for run in runs:
+            terms = _terms(run)
+            absent = [
+                term
+                for term in terms
+                if not _present(term, known, mentions)
+                and not (mentions is not None and _named_otherwise(term, mentions))
+            ]
+            whole = whole and len(absent) == len(terms)
+            if len(terms) > 1 and len(absent) == len(terms):
+                # Nothing of it is used: named as the reader wrote it ("the 2018 World Cup").
+                absent = [" ".join(_trimmed(run.split(" ")))]
+            group_absent.extend(absent)
+        if len(runs) > 1 and whole:
+            # No part of a name of several runs is used: "Bank of England", not "Bank" and
+            # "England".
+            group_absent = [" ".join(_trimmed(written.split()))]
+        missing.extend(term for term in group_absent if term not in missing)
     return tuple(missing)
 
 
 def _terms(run: str) -> list[str]:
-    """`run` cut into its numbers and the names between them, leading and trailing function
-    words dropped ("The Holy Club" quoted at a question's start is the Holy Club)."""
+    """`run` cut into its numbers, its hyphenated acronyms and the names between them,
+    leading and trailing function words dropped ("The Holy Club" quoted at a question's start
+    is the Holy Club). A hyphenated pair of acronyms ("EU-UK") names the parties of what
+    follows, not the thing itself: each party is judged alone, like a number."""
     terms: list[str] = []
     name: list[str] = []
     for word in run.split(" "):
-        if word.isdigit():
-            terms.extend([" ".join(_trimmed(name)), word])
+        parts = word.split("-")
+        parties = len(parts) > 1 and all(is_acronym(part) for part in parts)
+        if word.isdigit() or parties:
+            terms.extend([" ".join(_trimmed(name)), *parts])
             name = []
         else:
             name.append(word)
@@ -127,6 +181,11 @@ def _named_otherwise(run: str, mentions: Callable[[str], bool]) -> bool:
     # ("Tokyo" of "Greater Tokyo").
     last = _WORD.findall(run)[-1] if _WORD.search(run) else run
     names = alternatives(run) or alternatives(_POSSESSIVE.sub("", last))
+    # A compass point abbreviated ("NE Asia" for "Northeast Asia"), and an acronym that may
+    # be the initials of a name the corpus spells out ("JFK"); `mentions` knows those.
+    names += spelled_out(run)
+    if is_acronym(run):
+        names += (run,)
     return any(mentions(name) for name in names)
 
 

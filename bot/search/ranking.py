@@ -63,6 +63,9 @@ class RetrievalConfig:
 _PHRASE_ROWS = 64
 _PHRASE_CACHE = 4096
 
+# Two or more capitalised words in a row ("Kim Jong Un", "Moon Jae-in"), hyphenated parts kept.
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’]*(?:-\w+)*(?:\s+[A-Z][\w'’]*(?:-\w+)*)+")
+
 WINDOW_COSTS = {"hybrid": (0.06, 0.0), "dense": (0.06, 0.0), "lexical": (0.1, 0.0)}
 
 # The single-signal baselines: one signal each, so `footnote eval` can say what fusion adds.
@@ -150,10 +153,30 @@ class Ranker:
         if not terms:
             return False
         if is_acronym(name):
-            return self._acronym_used(name, terms[0])
+            return self._acronym_used(name, terms[0]) or name.upper() in self._initialisms
         if len(terms) == 1:
             return self.knows(terms[0])
         return self._says(name)
+
+    @cached_property
+    def _initialisms(self) -> frozenset[str]:
+        """The initials of the corpus's names of several capitalised words ("KJU" for "Kim
+        Jong Un", "MJI" for "Moon Jae-in"): a reader may shorten a name the text spells out.
+        Three letters at least, from whole words of one name: two letters or initials across
+        a sentence's first word would match by chance. Built at the first acronym that the
+        corpus does not write itself."""
+        initials: set[str] = set()
+        for paragraph in self._store.paragraphs:
+            for run in _CAPITALISED_RUN.finditer(paragraph.text):
+                letters = [
+                    "".join(part[0].upper() for part in word.split("-") if part)
+                    for word in run.group().split()
+                ]
+                for start, end in itertools.combinations(range(len(letters) + 1), 2):
+                    joined = "".join(letters[start:end])
+                    if end - start > 1 and len(joined) >= 3:
+                        initials.add(joined)
+        return frozenset(initials)
 
     def _says(self, name: str) -> bool:
         """Whether a passage says the name `name` of several words as a phrase

@@ -1,0 +1,93 @@
+"""Names a reader shortens or writes in several parts, in the missing-name rule: initials of a
+name the text spells out ("AML" for "Anna Maria Lindqvist") and compass points abbreviated
+("SW" for "Southwest") are mentioned; a name of several parts joined by a possessive, "of" or
+"and" that the text never uses is reported whole, as the question wrote it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.index.build import build_index
+from bot.index.embedding import HashingEmbedder
+from bot.index.store import load_index
+from bot.search.aliases import spelled_out
+from bot.search.calibration import calibrate
+from bot.search.missing import salient_names
+from bot.search.retriever import Retriever
+
+# A made-up history, none of it from the evaluation sets.
+TEXT = (
+    "Notes on the timber trade\n\n"
+    "In 1920 Anna Maria Lindqvist founded the Southwest Timber Guild in Umeå. The guild's "
+    "members floated logs down the river every spring.\n\n"
+    "Lindqvist later sold her mill to the Northeast Paper Company, which shipped pulp to "
+    "Hamburg until the war. The GDR and the FRG both bought pulp.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def notes(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
+    root = tmp_path_factory.mktemp("shortened")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "timber.txt").write_text(TEXT, encoding="utf-8")
+    embedder = HashingEmbedder()
+    build_index(corpus, root / "index", embedder, calibrate=calibrate)
+    return Retriever(load_index(root / "index"), embedder)
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        # Initials of a name the text spells out.
+        ("When did AML found the guild?", ()),
+        ("What did NPC ship?", ()),
+        # Initials of nothing in the text.
+        ("When did BKX found the guild?", ("BKX",)),
+        # Compass points abbreviated.
+        ("Who joined the SW Timber Guild?", ()),
+        ("Where did the NE Paper Company ship pulp?", ()),
+        ("Who ran the NW Paper Company?", ("NW Paper Company",)),
+        # Parts joined by a possessive, "of" or "and", none of them used: named whole.
+        ("How large was the Ostrava Farmer's Union?", ("Ostrava Farmer's Union",)),
+        ("What did the Ministry of Forestry decide?", ("Ministry of Forestry",)),
+        ("What did the Lake and River Shipping Council do?", ("Lake and River Shipping Council",)),
+        # A year after "of" is a date, not part of the name.
+        ("What did the Timber Guild of 1921 sell?", ("1921",)),
+        ("Was the Great Flood of 1921 bad?", ("Great Flood", "1921")),
+        # Acronyms joined by a hyphen name the parties, judged alone.
+        ("What did the GDR-FRG Pulp Accord say?", ("Pulp Accord",)),
+        ("What did the GDR-FRG Timber Guild do?", ()),
+        ("What did the USSR-GDR Pulp Accord say?", ("USSR", "Pulp Accord")),
+        # An acronym is a title or a party, not part of the name after "of".
+        ("Who is the CFO of Ostrava Timber?", ("CFO", "Ostrava Timber")),
+        # Two names side by side stay two.
+        ("Did Oslo and Bergen buy pulp?", ("Oslo", "Bergen")),
+        # A part the text uses is not reported; the part it lacks is.
+        ("What did Lindqvist's Harbour Board build?", ("Harbour Board",)),
+        ("Did Hamburg and Rotterdam Shipping buy pulp?", ("Rotterdam Shipping",)),
+    ],
+)
+def test_shortened_and_compound_names(
+    notes: Retriever, question: str, missing: tuple[str, ...]
+) -> None:
+    assert notes.ask(question).missing_terms == missing
+
+
+def test_salient_names_keep_the_written_form() -> None:
+    assert salient_names("Is the Bank of Latvia's Audit Office open?") == [
+        ("Bank of Latvia's Audit Office", ["Bank", "Latvia", "Audit Office"])
+    ]
+    assert salient_names("Did Oslo and Bergen agree?") == [
+        ("Oslo", ["Oslo"]),
+        ("Bergen", ["Bergen"]),
+    ]
+
+
+def test_spelled_out_compass_points() -> None:
+    assert spelled_out("SE Europe") == (
+        "Southeast Europe",
+        "South East Europe",
+        "South-East Europe",
+    )
+    assert spelled_out("Europe") == ()
