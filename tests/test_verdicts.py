@@ -156,14 +156,14 @@ def test_shipped_question_sets() -> None:
     sets = {path.name: load_eval_set(path) for path in KOREAN_CRISIS_SETS}
     reader = sets["korean_crisis_reader.json"]
     assert len(reader.questions) >= 40
-    # 100 tune questions, then 50 written afterwards by a reader who had not seen the ranking.
+    # 150 tune questions, then 40 written afterwards by a reader who had not seen the ranking.
     held_out = reader.part("held-out").questions
-    assert len(held_out) == 50 and len(reader.part("tune").questions) == 100
+    assert len(held_out) == 40 and len(reader.part("tune").questions) == 150
     assert reader.questions[-len(held_out) :] == held_out
     assert not reader.part("tune").off_topic
     absent = sets["korean_crisis_absent.json"]
     assert all(item.names for item in absent.refusals)
-    assert len(absent.part("held-out").refusals) == 25
+    assert len(absent.part("held-out").refusals) == 20
     off_topic = sets["korean_crisis_off_topic.json"].part("held-out").off_topic
     assert len(off_topic) >= 20
     assert not sets["korean_crisis.json"].part("held-out").questions  # all in-sample
@@ -172,9 +172,9 @@ def test_shipped_question_sets() -> None:
 def test_evaluate_counts_verdicts_and_names(retriever: Retriever) -> None:
     eval_set = EvalSet.merge(load_eval_set(path) for path in KOREAN_CRISIS_SETS).part("held-out")
     report = evaluate(retriever, eval_set)
-    assert sum(report.verdicts.values()) == report.questions == 50
-    assert report.naming == 25 and report.named <= report.naming
-    assert report.summary()["naming"] == 25
+    assert sum(report.verdicts.values()) == report.questions == 40
+    assert report.naming == 20 and report.named <= report.naming
+    assert report.summary()["naming"] == 20
     assert "top-1" in essay_line(report)
 
 
