@@ -3,35 +3,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from bot.index.build import build_index
-from bot.index.embedding import HashingEmbedder
-from bot.index.store import load_index
 from bot.search.aliases import ALIAS_GROUPS, alternatives, is_acronym
-from bot.search.calibration import calibrate
 from bot.search.missing import missing_terms
 from bot.search.retriever import Retriever
-from tests.helpers.essay import copy_essay
-
-
-def _retriever(root: Path, text: str | None = None) -> Retriever:
-    corpus = root / "corpus"
-    if text is None:
-        copy_essay(corpus)
-    else:
-        corpus.mkdir(parents=True)
-        (corpus / "note.txt").write_text(text, encoding="utf-8")
-    embedder = HashingEmbedder()
-    build_index(corpus, root / "index", embedder, calibrate=calibrate)
-    return Retriever(load_index(root / "index"), embedder)
+from tests.helpers.retrievers import hashing_retriever
 
 
 @pytest.fixture(scope="module")
 def essay(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
-    return _retriever(tmp_path_factory.mktemp("aliases-essay"))
+    return hashing_retriever(tmp_path_factory.mktemp("aliases-essay"))
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +24,7 @@ def pronouns(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
         "Let us consider the tariffs that were unknown to many of us last year.\n\n"
         "Trade between nations grew, and the ports of the north were busy all winter.\n"
     )
-    return _retriever(tmp_path_factory.mktemp("aliases-pronouns"), text)
+    return hashing_retriever(tmp_path_factory.mktemp("aliases-pronouns"), text)
 
 
 def test_alternatives_are_symmetric_and_spelling_blind() -> None:

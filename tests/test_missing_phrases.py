@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.index.build import build_index
-from bot.index.embedding import HashingEmbedder
-from bot.index.store import load_index
-from bot.search.calibration import calibrate
 from bot.search.missing import missing_terms, phrase_pattern
 from bot.search.retriever import Retriever
+from tests.helpers.retrievers import hashing_retriever
 
 # A made-up history: "Lars Erik Holm" has a brother "Lars Ove Holm" the text never names; the
 # "Baltic Grain Exchange" exists, the "Grain Council" never does although both words occur;
@@ -29,13 +26,7 @@ TEXT = (
 
 @pytest.fixture(scope="module")
 def notes(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
-    root = tmp_path_factory.mktemp("phrases")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / "grain.txt").write_text(TEXT, encoding="utf-8")
-    embedder = HashingEmbedder()
-    build_index(corpus, root / "index", embedder, calibrate=calibrate)
-    return Retriever(load_index(root / "index"), embedder)
+    return hashing_retriever(tmp_path_factory.mktemp("phrases"), TEXT, "grain.txt")
 
 
 @pytest.mark.parametrize(

@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.index.build import build_index
-from bot.index.embedding import HashingEmbedder
-from bot.index.store import load_index
 from bot.search.aliases import spelled_out
-from bot.search.calibration import calibrate
 from bot.search.missing import salient_names
 from bot.search.retriever import Retriever
+from tests.helpers.retrievers import hashing_retriever
 
 # A made-up history, none of it from the evaluation sets.
 TEXT = (
@@ -27,13 +24,7 @@ TEXT = (
 
 @pytest.fixture(scope="module")
 def notes(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
-    root = tmp_path_factory.mktemp("shortened")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / "timber.txt").write_text(TEXT, encoding="utf-8")
-    embedder = HashingEmbedder()
-    build_index(corpus, root / "index", embedder, calibrate=calibrate)
-    return Retriever(load_index(root / "index"), embedder)
+    return hashing_retriever(tmp_path_factory.mktemp("shortened"), TEXT, "timber.txt")
 
 
 @pytest.mark.parametrize(
