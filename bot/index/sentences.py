@@ -80,7 +80,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 def _split_block(text: str, start: int, end: int, inside: bytearray) -> list[tuple[int, int]]:
     cuts = [start]
     for match in _CANDIDATE.finditer(text, start, end):
-        if _is_boundary(text, match, end, inside):
+        if _is_boundary(text, match, start, end, inside):
             cuts.append(match.end())
     cuts.append(end)
     spans = []
@@ -114,12 +114,14 @@ def _paren_interiors(text: str) -> bytearray:
     return inside
 
 
-def _is_boundary(text: str, match: re.Match[str], end: int, inside: bytearray) -> bool:
+def _is_boundary(
+    text: str, match: re.Match[str], start: int, end: int, inside: bytearray
+) -> bool:
     if inside[match.end()]:
         return False
     if match.group("cjk"):
         return True
-    if _is_leading_enumerator(text, match):
+    if _is_leading_enumerator(text, match, start):
         return False  # "1. Definitions" or "(a) The licence": a number, not a sentence
     position = match.end()
     while position < end and (text[position].isspace() or text[position] in _OPENERS):
@@ -143,14 +145,19 @@ def _is_boundary(text: str, match: re.Match[str], end: int, inside: bytearray) -
     return not _abbreviation_continues(_token_before(text, match.start()), next_word, first)
 
 
-def _is_leading_enumerator(text: str, match: re.Match[str]) -> bool:
+def _is_leading_enumerator(text: str, match: re.Match[str], block_start: int) -> bool:
     """Whether the period ends a clause or list number that opens its paragraph."""
     if match.group("latin") != ".":
         return False
     token = _token_before(text, match.start())
-    opening = match.start() - len(token)
-    block_start = text.rfind("\n\n", 0, opening) + 1
-    return _ENUMERATOR.fullmatch(token) is not None and not text[block_start:opening].strip()
+    if _ENUMERATOR.fullmatch(token) is None:
+        return False
+    # Only whitespace back to the paragraph's start; walked backwards, since scanning from
+    # the start made a long paragraph without blank lines quadratic.
+    position = match.start() - len(token)
+    while position > block_start and text[position - 1].isspace():
+        position -= 1
+    return position == block_start
 
 
 def _token_before(text: str, period: int) -> str:
