@@ -16,6 +16,8 @@ Layout of the index directory:
     frequencies-<gen>.npy      each posting's term count: the next build merges these
                                postings instead of inverting every passage again
                                (bot/index/merge.py)
+    initials-<gen>.npy         the initials of the corpus's names of several words, for the
+                               missing-name rule (bot/index/initials.py)
     faiss-<gen>.index          the approximate FAISS index, for large collections only
     .stamps.json               each corpus file's size, time and hash as the last build saw
                                them: the staleness check reads only files that changed
@@ -46,6 +48,7 @@ from bot.index.approximate import approximate_index
 from bot.index.carry import cut_library, records_of
 from bot.index.embedding import Embedder
 from bot.index.fingerprint import fingerprint_files
+from bot.index.initials import initials_array
 from bot.index.library import DocumentReader, LibraryDocument, describe, library_reader
 from bot.index.lock import writer_lock
 from bot.index.manifest import Manifest, read_manifest
@@ -195,6 +198,7 @@ def _write_index(
         "postings": lexical.postings,
         "words": lexical.words,
         "frequencies": lexical.frequencies,
+        "initials": initials_array(columns),
     }
     files = {name: f"{name}-{generation}.npy" for name in arrays}
     if approximate is not None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bot.index.initials import initialisms, read_initials
 from bot.index.lexical import index_terms, tokenize
 from bot.index.manifest import SectionInfo
 from bot.index.passages import Passage
@@ -62,9 +63,6 @@ class RetrievalConfig:
 # how many such answers are kept.
 _PHRASE_ROWS = 64
 _PHRASE_CACHE = 4096
-
-# Two or more capitalised words in a row ("Kim Jong Un", "Moon Jae-in"), hyphenated parts kept.
-_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’]*(?:-\w+)*(?:\s+[A-Z][\w'’]*(?:-\w+)*)+")
 
 WINDOW_COSTS = {"hybrid": (0.06, 0.0), "dense": (0.06, 0.0), "lexical": (0.1, 0.0)}
 
@@ -160,23 +158,17 @@ class Ranker:
 
     @cached_property
     def _initialisms(self) -> frozenset[str]:
-        """The initials of the corpus's names of several capitalised words ("KJU" for "Kim
-        Jong Un", "MJI" for "Moon Jae-in"): a reader may shorten a name the text spells out.
-        Three letters at least, from whole words of one name: two letters or initials across
-        a sentence's first word would match by chance. Built at the first acronym that the
-        corpus does not write itself."""
-        initials: set[str] = set()
-        for paragraph in self._store.paragraphs:
-            for run in _CAPITALISED_RUN.finditer(paragraph.text):
-                letters = [
-                    "".join(part[0].upper() for part in word.split("-") if part)
-                    for word in run.group().split()
-                ]
-                for start, end in itertools.combinations(range(len(letters) + 1), 2):
-                    joined = "".join(letters[start:end])
-                    if end - start > 1 and len(joined) >= 3:
-                        initials.add(joined)
-        return frozenset(initials)
+        """The initials of the corpus's names of several words ("KJU" for "Kim Jong Un"): a
+        reader may shorten a name the text spells out. Read at the first acronym the corpus
+        does not write, from the file its build wrote, or found by reading every paragraph
+        for an index built before that file existed (bot/index/initials.py)."""
+        path = self._store.initials_file
+        if path is not None:
+            try:
+                return read_initials(path)
+            except (OSError, ValueError, EOFError):
+                pass  # unreadable: the paragraphs say the same, more slowly
+        return initialisms(paragraph.text for paragraph in self._store.paragraphs)
 
     def _says(self, name: str) -> bool:
         """Whether a passage says the name `name` of several words as a phrase
