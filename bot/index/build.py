@@ -48,7 +48,7 @@ from bot.index.approximate import approximate_index
 from bot.index.carry import cut_library, records_of
 from bot.index.embedding import Embedder
 from bot.index.fingerprint import fingerprint_files
-from bot.index.initials import initials_array
+from bot.index.initials import initials_table
 from bot.index.library import DocumentReader, LibraryDocument, describe, library_reader
 from bot.index.lock import writer_lock
 from bot.index.manifest import Manifest, read_manifest
@@ -57,6 +57,7 @@ from bot.index.merge import merge_postings
 from bot.index.passages import ParagraphRecord, Passage
 from bot.index.postings import LexicalIndex, count_words
 from bot.index.publish import publish_generation
+from bot.index.records import Columns
 from bot.index.refit import Fit, Refit, RefitDecision, decide, refit_line
 from bot.index.report import BuildReport
 from bot.index.reuse import (
@@ -198,7 +199,9 @@ def _write_index(
         "postings": lexical.postings,
         "words": lexical.words,
         "frequencies": lexical.frequencies,
-        "initials": initials_array(columns),
+        "initials": initials_table(
+            columns, cut.carried_from, _previous_initials(index_dir, previous)
+        ),
     }
     files = {name: f"{name}-{generation}.npy" for name in arrays}
     if approximate is not None:
@@ -253,6 +256,13 @@ def _write_index(
     counts = replace(counts, calibration=said, quantizer=quantizer)
     publish_generation(index_dir, arrays, approximate, manifest)
     return manifest, counts
+
+
+def _previous_initials(index_dir: Path, previous: Previous | None) -> tuple[Columns, Path] | None:
+    """The previous generation's columns and table of initials, when it has both."""
+    if previous is None or previous.columns is None or "initials" not in previous.manifest.files:
+        return None
+    return previous.columns, index_dir / previous.manifest.files["initials"]
 
 
 @dataclass(frozen=True)

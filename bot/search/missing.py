@@ -143,6 +143,7 @@ def missing_terms(
     question: str,
     known: Callable[[str], bool],
     mentions: Callable[[str], bool] | None = None,
+    together: Callable[[str, str], bool] | None = None,
 ) -> tuple[str, ...]:
     """The salient runs of `question` the corpus lacks, unless the corpus `mentions` another
     name of the same thing ("America" in an essay that says "U.S.").
@@ -158,7 +159,8 @@ def missing_terms(
     A name of several parts is reported as the question wrote it when a part of it is new
     ("Ministry of Unification", not "Unification"), but a part that may name something of
     its own is reported alone (`_segments`). An event written in lower case after a name the
-    corpus uses ("the Tallinn grain crisis") is judged as a phrase (`event_phrases`).
+    corpus uses ("the Tallinn grain crisis") is judged as a phrase (`event_phrases`), said
+    also when one passage holds the name and the noun (`together`).
     """
     missing: list[str] = []
 
@@ -184,7 +186,7 @@ def missing_terms(
                 add(term)
     if mentions is not None:
         for phrase, name in event_phrases(question, _spans(question)):
-            if name not in missing and not event_said(phrase, name, mentions):
+            if name not in missing and not event_said(phrase, name, mentions, together):
                 add(phrase)
     return tuple(missing)
 
@@ -211,13 +213,19 @@ def _absent(
 def _terms(run: str) -> list[str]:
     """`run` cut into its numbers, its hyphenated acronyms and the names between them,
     leading and trailing function words dropped ("The Holy Club" quoted at a question's start
-    is the Holy Club). A hyphenated pair of acronyms ("EU-UK") names the parties of what
-    follows, not the thing itself: each party is judged alone, like a number."""
+    is the Holy Club). A hyphenated pair of acronyms ("EU-UK"), or of an acronym and a name
+    ("US-China"), names the parties of what follows, not the thing itself: each party is
+    judged alone, like a number."""
     terms: list[str] = []
     name: list[str] = []
     for word in run.split(" "):
         parts = word.split("-")
-        parties = len(parts) > 1 and all(is_acronym(part) for part in parts)
+        # "EU-UK", "US-China": acronyms, or names beside one, joined by a hyphen.
+        parties = (
+            len(parts) > 1
+            and any(is_acronym(part) for part in parts)
+            and all(part[:1].isupper() for part in parts)
+        )
         if word.isdigit() or parties:
             terms.extend([" ".join(_trimmed(name)), *parts])
             name = []

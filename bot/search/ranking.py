@@ -170,6 +170,17 @@ class Ranker:
                 pass  # unreadable: the paragraphs say the same, more slowly
         return initialisms(paragraph.text for paragraph in self._store.paragraphs)
 
+    def together(self, name: str, word: str) -> bool:
+        """Whether one passage holds every word of `name` and `word` (an event's name and its
+        noun, said apart: "the summit in Oslo")."""
+        rows: NDArray[np.int64] | None = None
+        for term in [*tokenize(name), *tokenize(word)]:
+            found = self._store.bm25.rows_with(term)
+            rows = found if rows is None else np.intersect1d(rows, found, assume_unique=True)
+            if not len(rows):
+                return False
+        return rows is not None
+
     def _says(self, name: str) -> bool:
         """Whether a passage says the name `name` of several words as a phrase
         (missing.phrase_pattern): each adjacent pair of its words is an indexed word pair,
@@ -216,7 +227,7 @@ class Ranker:
         best = hits[0].score if hits else 0.0
         empty = self._empty_section_named(tokens)
         scores = {"best": round(best, 4)}
-        absent_names = missing_terms(query, self.knows, self.mentions)
+        absent_names = missing_terms(query, self.knows, self.mentions, self.together)
         if empty is not None:
             return Answer(
                 query,
