@@ -12,8 +12,8 @@ from bot.search.retriever import Retriever
 from tests.helpers.retrievers import hashing_retriever
 
 # A made-up history, none of it from the evaluation sets: Riga, a grain crisis, the Riga trade
-# talks and the Riga Accord are said; a Riga grain crisis never is, and no passage holds Riga
-# and a crisis. Narva and a summit share a passage, as do Estonian and a summit.
+# talks and the Riga Accord are said; a Riga grain crisis never is, and no sentence holds Riga
+# and a crisis. Narva and a summit share a sentence, as do Estonian and a summit.
 TEXT = (
     "Notes on the grain trade\n\n"
     "In 1920 a grain crisis closed the ports of the north. Ships waited for the spring.\n\n"
@@ -37,7 +37,7 @@ def notes(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
         # Said as written, or without the words between ("the Riga Accord").
         ("What came of the Riga trade talks?", ()),
         ("Who signed the Riga peace accord?", ()),
-        # With a near-synonym of the noun, or apart in one passage ("the summit in Narva").
+        # With a near-synonym of the noun, or apart in one sentence ("the summit in Narva").
         ("Who signed the Riga peace agreement?", ()),
         ("What came of the Narva trade summit?", ()),
         # An adjective of a people says whose the event is, as a paraphrase may.

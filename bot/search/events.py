@@ -141,7 +141,7 @@ def event_said(
     """Whether the corpus says the event `phrase` of `name`: as written, without the words
     between the name and the noun ("the Tallinn crisis"), by the name's last word ("the
     Korean crisis" for "the North Korean crisis") or by another name of the same thing, with
-    the noun or a near-synonym ("agreement" for "deal"), or (`together`: one passage holds
+    the noun or a near-synonym ("agreement" for "deal"), or (`together`: one sentence holds
     both) with the name and the noun apart, as prose puts them ("the summit in Tallinn" for
     "the Tallinn summit")."""
     head = phrase.split()[-1]

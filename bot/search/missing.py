@@ -160,7 +160,7 @@ def missing_terms(
     ("Ministry of Unification", not "Unification"), but a part that may name something of
     its own is reported alone (`_segments`). An event written in lower case after a name the
     corpus uses ("the Tallinn grain crisis") is judged as a phrase (`event_phrases`), said
-    also when one passage holds the name and the noun (`together`).
+    also when one sentence holds the name and the noun (`together`).
     """
     missing: list[str] = []
 

@@ -171,15 +171,23 @@ class Ranker:
         return initialisms(paragraph.text for paragraph in self._store.paragraphs)
 
     def together(self, name: str, word: str) -> bool:
-        """Whether one passage holds every word of `name` and `word` (an event's name and its
-        noun, said apart: "the summit in Oslo")."""
+        """Whether one sentence holds every word of `name` and `word` (an event's name and its
+        noun, said apart: "the summit in Oslo"). A sentence, not a window of three: names
+        and nouns of neighbouring sentences are seldom one event."""
         rows: NDArray[np.int64] | None = None
         for term in [*tokenize(name), *tokenize(word)]:
             found = self._store.bm25.rows_with(term)
             rows = found if rows is None else np.intersect1d(rows, found, assume_unique=True)
             if not len(rows):
                 return False
-        return rows is not None
+        if rows is None:
+            return False
+        _, first, last = self._windows
+        return bool((first[rows] == last[rows]).any())
+
+    @cached_property
+    def _windows(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        return self._store.passages.window_columns()
 
     def _says(self, name: str) -> bool:
         """Whether a passage says the name `name` of several words as a phrase
