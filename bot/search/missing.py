@@ -4,7 +4,8 @@ A salient term is a name (a run of capitalised words past the question's first w
 Il", "United Nations Security Council"), an acronym ("THAAD") or a number of three digits or
 more (a year). Lower-case words are left out on purpose: without a dictionary of English
 there is no telling a rare word from a plain paraphrase ("pointless", "backfire"), and naming
-those would call an answerable question absent.
+those would call an answerable question absent. The one exception is an event written in lower
+case after a name ("the Iran hostage crisis"), judged as a phrase (bot/search/events.py).
 """
 
 from __future__ import annotations
