@@ -57,8 +57,9 @@ def notes(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
         ("What did the USSR-GDR Pulp Accord say?", ("USSR", "Pulp Accord")),
         # An acronym is a title or a party, not part of the name after "of".
         ("Who is the CFO of Ostrava Timber?", ("CFO", "Ostrava Timber")),
-        # Two names side by side stay two.
+        # Two names side by side stay two, and so do names placed one on or in another.
         ("Did Oslo and Bergen buy pulp?", ("Oslo", "Bergen")),
+        ("Was Lindqvist on Gotland?", ("Gotland",)),
         # A part new to the text: the name as written, a closing possessive dropped.
         ("What did the Timber Guild of Riga sell?", ("Timber Guild of Riga",)),
         ("What was the Ministry of Forestry's budget?", ("Ministry of Forestry",)),

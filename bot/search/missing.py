@@ -62,8 +62,9 @@ def salient_runs(question: str) -> list[str]:
 
 
 # What may stand between two parts of one name: "Bank of England", "Institute for Peace",
-# "Conference on Disarmament", "Ministry of the Interior".
-_INNER_JOIN = re.compile(r"\s+(?:of|for|on)(?:\s+the)?\s+")
+# "Ministry of the Interior". Not "on" or "in", which mostly place one name on another
+# ("Python on Windows", "Kim in Beijing").
+_INNER_JOIN = re.compile(r"\s+(?:of|for)(?:\s+the)?\s+")
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class _Part:
     run: str
     start: int
     end: int
-    # How the part joins the one before it: "" (first), "possessive", "of" (or "for", "on")
+    # How the part joins the one before it: "" (first), "possessive", "of" (or "for")
     # or "and".
     join: str
 
@@ -112,7 +113,7 @@ def _written(question: str, parts: list[_Part]) -> str:
 def salient_names(question: str) -> list[tuple[str, list[str]]]:
     """The salient runs of `question` grouped into the names a reader wrote, each with the
     name as written: runs joined by a possessive ("Korean People's Army"), by a lower-case
-    "of", "for" or "on" ("Bank of England", "Institute for Peace"), or by "and" when a name of
+    "of" or "for" ("Bank of England", "Institute for Peace"), or by "and" when a name of
     two or more words follows it ("Peace and Cooperation Initiative"; "Britain and France"
     stays two names)."""
     return [
@@ -125,7 +126,7 @@ def _segments(group: list[_Part]) -> list[list[_Part]]:
     """`group` cut where a part may name something of its own: before "and" ("Hamburg and
     Rotterdam Shipping") and after an owner's possessive followed by a name of several words
     ("Lindqvist's Harbour Board"). A possessive before one word is inside a name ("Korean
-    People's Army"), as are "of", "for" and "on"."""
+    People's Army"), as are "of" and "for"."""
     segments: list[list[_Part]] = []
     for part in group:
         owner = part.join == "possessive" and " " in part.run
