@@ -50,6 +50,7 @@ class Settings:
     def reader_url(self) -> str | None:
         """The public root of the reader that links may point to, or None (no links)."""
         return self.public_url if self.web_reader else None
+
     # Threads for torch and FAISS while serving (bot/index/threads.py; 0 = every core).
     serving_threads: int = 1
     # Logging of the serving commands, and whether an unexpected error shows its traceback.

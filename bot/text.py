@@ -35,9 +35,7 @@ def _lookup_piece(char: str) -> str:
     for piece in fold(char).translate(_QUOTES):
         if unicodedata.category(piece) == "Cf":
             continue  # zero-width spaces and joiners, soft hyphens: invisible, so not compared
-        if piece.isspace() or (
-            not piece.isalnum() and unicodedata.category(piece).startswith("P")
-        ):
+        if piece.isspace() or (not piece.isalnum() and unicodedata.category(piece).startswith("P")):
             piece = " "
         out.append(piece)
     return "".join(out)

@@ -114,7 +114,6 @@ def test_every_stage_is_mapped() -> None:
 
 def test_modules_stay_small() -> None:
     sizes = {
-        name: len(path.read_text(encoding="utf-8").splitlines())
-        for name, path in modules().items()
+        name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in modules().items()
     }
     assert {name: size for name, size in sizes.items() if size > MAX_LINES} == {}

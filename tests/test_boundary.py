@@ -140,8 +140,7 @@ def test_concurrent_writers_leave_a_loadable_index(tmp_path: Path) -> None:
     build_index(corpus, index, HashingEmbedder())
     context = multiprocessing.get_context("fork")
     writers = [
-        context.Process(target=_write_forever, args=(str(corpus), str(index), 8))
-        for _ in range(3)
+        context.Process(target=_write_forever, args=(str(corpus), str(index), 8)) for _ in range(3)
     ]
     for writer in writers:
         writer.start()

@@ -18,6 +18,7 @@ from tests.helpers.essay import ESSAY, EXTRA_ESSAY, SAMPLES, edit_remove_insert,
 
 COLUMNS = ("passages", "paragraphs", "texts", "sentences", "vectors", "keys")
 COLUMNS += ("vocabulary", "lexicon", "postings", "frequencies", "wordcounts", "words")
+COLUMNS += ("initials",)
 
 
 @pytest.fixture

@@ -54,7 +54,7 @@ def _image_env(steps: list[tuple[str, str]], app: Path) -> dict[str, str]:
 def test_dockerfile_installs_the_torch_that_setup_pins() -> None:
     # Two places install CPU torch; they must agree, or the image and CI test different builds.
     setup = (REPO / "scripts" / "setup-venv.sh").read_text(encoding="utf-8")
-    pinned = re.search(r'FOOTNOTE_TORCH_VERSION:-([\d.]+)', setup)
+    pinned = re.search(r"FOOTNOTE_TORCH_VERSION:-([\d.]+)", setup)
     args = dict(a.split("=", 1) for k, a in instructions(DOCKERFILE) if k == "ARG" and "=" in a)
     assert pinned is not None and args["TORCH_VERSION"] == pinned.group(1)
     runs = [a for k, a in instructions(DOCKERFILE) if k == "RUN"]

@@ -314,9 +314,7 @@ async def test_ten_second_outage(
     ]
     assert 1 <= len(polls) <= 12, len(polls)  # backing off, not spinning
     resends = [
-        r
-        for r in caplog.records
-        if r.name == "bot.telegram.flood" and "retrying" in r.message
+        r for r in caplog.records if r.name == "bot.telegram.flood" and "retrying" in r.message
     ]
     assert resends, "the send cut off by the outage was retried"
     print(

@@ -1,7 +1,8 @@
 """Names a reader shortens or writes in several parts, in the missing-name rule: initials of a
-name the text spells out ("AML" for "Anna Maria Lindqvist") and compass points abbreviated
-("SW" for "Southwest") are mentioned; a name of several parts joined by a possessive, "of" or
-"and" that the text never uses is reported whole, as the question wrote it."""
+name the text spells out ("AML" for "Anna Maria Lindqvist", "GBM" for "Guild of Baltic
+Merchants") and compass points abbreviated ("SW" for "Southwest") are mentioned; a name of
+several parts joined by a possessive, "of", "for" or "and" that the text never uses is reported
+whole, as the question wrote it, and so is one joined by "of" or "for" with a part new."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ TEXT = (
     "In 1920 Anna Maria Lindqvist founded the Southwest Timber Guild in Umeå. The guild's "
     "members floated logs down the river every spring.\n\n"
     "Lindqvist later sold her mill to the Northeast Paper Company, which shipped pulp to "
-    "Hamburg until the war. The GDR and the FRG both bought pulp.\n"
+    "Hamburg until the war. The GDR and the FRG both bought pulp.\n\n"
+    "The Guild of Baltic Merchants and the Carters' League of Umeå carried the paper.\n"
 )
 
 
@@ -33,6 +35,9 @@ def notes(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
         # Initials of a name the text spells out.
         ("When did AML found the guild?", ()),
         ("What did NPC ship?", ()),
+        # Initials skip "of" and keep a possessive's word.
+        ("Who founded the GBM?", ()),
+        ("Was the CLU a union?", ()),
         # Initials of nothing in the text.
         ("When did BKX found the guild?", ("BKX",)),
         # Compass points abbreviated.
@@ -52,8 +57,14 @@ def notes(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
         ("What did the USSR-GDR Pulp Accord say?", ("USSR", "Pulp Accord")),
         # An acronym is a title or a party, not part of the name after "of".
         ("Who is the CFO of Ostrava Timber?", ("CFO", "Ostrava Timber")),
-        # Two names side by side stay two.
+        # Two names side by side stay two, and so do names placed one on or in another.
         ("Did Oslo and Bergen buy pulp?", ("Oslo", "Bergen")),
+        ("Was Lindqvist on Gotland?", ("Gotland",)),
+        # A part new to the text: the name as written, a closing possessive dropped.
+        ("What did the Timber Guild of Riga sell?", ("Timber Guild of Riga",)),
+        ("What was the Ministry of Forestry's budget?", ("Ministry of Forestry",)),
+        ("Who ran the Umeå Institute for Forestry?", ("Umeå Institute for Forestry",)),
+        ("Who led the Southwest Timber Guild's Council?", ("Southwest Timber Guild's Council",)),
         # A part the text uses is not reported; the part it lacks is.
         ("What did Lindqvist's Harbour Board build?", ("Harbour Board",)),
         ("Did Hamburg and Rotterdam Shipping buy pulp?", ("Rotterdam Shipping",)),

@@ -77,4 +77,3 @@ def test_calibration_transfers_to_each_article_alone(report: SquadReport) -> Non
     for item in report.transfer:
         assert item.own_found / item.own >= MIN_TRANSFER, item.misses
         assert item.others_refused / item.others >= MIN_TRANSFER, item.misses
-

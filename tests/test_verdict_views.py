@@ -98,9 +98,7 @@ def test_inline_refusal_fits_telegram() -> None:
 def test_terminal_shows_the_verdict(retriever: Retriever, closest: Answer) -> None:
     out = io.StringIO()
     assert CLOSEST_LEAD in answer_text(closest, out)
-    assert "The essays never mention Japan." in answer_text(
-        retriever.ask("What about Japan?"), out
-    )
+    assert "The essays never mention Japan." in answer_text(retriever.ask("What about Japan?"), out)
 
 
 def test_chat_shows_the_verdict(retriever: Retriever) -> None:

@@ -213,9 +213,7 @@ def test_a_search_leads_to_the_answer_in_its_place(browser: Any, reader: ReaderT
     _no_csp_violations(browser)
 
 
-def test_pages_work_without_javascript(
-    tmp_path: Path, reader: ReaderThread, essay: Essay
-) -> None:
+def test_pages_work_without_javascript(tmp_path: Path, reader: ReaderThread, essay: Essay) -> None:
     driver = _driver(tmp_path, javascript=False)
     try:
         driver.get(f"{reader.url}/p/{_last_passage(essay)}")
@@ -280,8 +278,10 @@ def test_dark_mode_and_telegram_colours(browser: Any, reader: ReaderThread, essa
     browser.get(f"{reader.url}/p/{passage}#tgWebAppData=x&tgWebAppThemeParams={theme}")
     _wait(
         browser,
-        lambda d: d.execute_script("return getComputedStyle(document.body).backgroundColor")
-        == "rgb(32, 48, 64)",
+        lambda d: (
+            d.execute_script("return getComputedStyle(document.body).backgroundColor")
+            == "rgb(32, 48, 64)"
+        ),
     )
     # Without a secondary colour, panels take the background: light text stays readable.
     panel = "return getComputedStyle(document.querySelector('p.para.here')).backgroundColor"

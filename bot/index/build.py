@@ -16,6 +16,8 @@ Layout of the index directory:
     frequencies-<gen>.npy      each posting's term count: the next build merges these
                                postings instead of inverting every passage again
                                (bot/index/merge.py)
+    initials-<gen>.npy         the initials of the corpus's names of several words, for the
+                               missing-name rule (bot/index/initials.py)
     faiss-<gen>.index          the approximate FAISS index, for large collections only
     .stamps.json               each corpus file's size, time and hash as the last build saw
                                them: the staleness check reads only files that changed
@@ -46,6 +48,7 @@ from bot.index.approximate import approximate_index
 from bot.index.carry import cut_library, records_of
 from bot.index.embedding import Embedder
 from bot.index.fingerprint import fingerprint_files
+from bot.index.initials import initials_table
 from bot.index.library import DocumentReader, LibraryDocument, describe, library_reader
 from bot.index.lock import writer_lock
 from bot.index.manifest import Manifest, read_manifest
@@ -54,6 +57,7 @@ from bot.index.merge import merge_postings
 from bot.index.passages import ParagraphRecord, Passage
 from bot.index.postings import LexicalIndex, count_words
 from bot.index.publish import publish_generation
+from bot.index.records import Columns
 from bot.index.refit import Fit, Refit, RefitDecision, decide, refit_line
 from bot.index.report import BuildReport
 from bot.index.reuse import (
@@ -195,6 +199,9 @@ def _write_index(
         "postings": lexical.postings,
         "words": lexical.words,
         "frequencies": lexical.frequencies,
+        "initials": initials_table(
+            columns, cut.carried_from, _previous_initials(index_dir, previous)
+        ),
     }
     files = {name: f"{name}-{generation}.npy" for name in arrays}
     if approximate is not None:
@@ -249,6 +256,13 @@ def _write_index(
     counts = replace(counts, calibration=said, quantizer=quantizer)
     publish_generation(index_dir, arrays, approximate, manifest)
     return manifest, counts
+
+
+def _previous_initials(index_dir: Path, previous: Previous | None) -> tuple[Columns, Path] | None:
+    """The previous generation's columns and table of initials, when it has both."""
+    if previous is None or previous.columns is None or "initials" not in previous.manifest.files:
+        return None
+    return previous.columns, index_dir / previous.manifest.files["initials"]
 
 
 @dataclass(frozen=True)

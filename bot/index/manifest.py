@@ -27,6 +27,7 @@ MANIFEST = "manifest.json"
 GENERATION_STEMS = frozenset(
     {"passages", "paragraphs", "texts", "sentences", "vectors", "faiss", "keys"}
     | {"vocabulary", "lexicon", "postings", "frequencies", "wordcounts", "words"}
+    | {"initials"}
 )
 GENERATION_FILE = re.compile(rf"(?:{'|'.join(sorted(GENERATION_STEMS))})-[A-Za-z0-9_.-]+")
 

@@ -57,6 +57,9 @@ class IndexStore:
             vectors = np.zeros((len(self.passages), manifest.dimension), dtype=np.float32)
         self.vectors = vectors
         self.passages_of_paragraph = _PassagesOfParagraph(self.paragraphs)
+        # The generation's table of initials (bot/index/initials.py), read by the search room
+        # at the first acronym the corpus does not write; None: scan the paragraphs instead.
+        self.initials_file: Path | None = None
         self._faiss = faiss_index
         # BM25 as the build wrote it; counted here only for an index never written to disk.
         self.bm25 = lexical or LexicalIndex.from_texts([p.text for p in self.passages])
@@ -128,7 +131,10 @@ def load_index(index_dir: Path) -> IndexStore:
             f"index in {index_dir} is inconsistent (passages, paragraphs, vectors and manifest "
             "disagree); run: footnote index"
         )
-    return IndexStore(manifest, columns, (), vectors, faiss_index, lexical)
+    store = IndexStore(manifest, columns, (), vectors, faiss_index, lexical)
+    if "initials" in files:  # an index built before the file existed has none
+        store.initials_file = index_dir / files["initials"]
+    return store
 
 
 def _load_lexical(index_dir: Path, files: dict[str, str], passages: int) -> LexicalIndex:

@@ -74,9 +74,7 @@ def _section_view(library: Library, section: SectionInfo) -> Reply:
     return section_reply(section, paragraphs, ids)
 
 
-def passage_reply(
-    library: Library, passage_id: str, reader_url: str | None = None
-) -> Reply | None:
+def passage_reply(library: Library, passage_id: str, reader_url: str | None = None) -> Reply | None:
     """A passage opened by id (a deep link): the quote with its buttons."""
     hit = library.passage(passage_id)
     return None if hit is None else hit_reply(hit, reader_url=reader_url)

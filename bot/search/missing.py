@@ -4,16 +4,19 @@ A salient term is a name (a run of capitalised words past the question's first w
 Il", "United Nations Security Council"), an acronym ("THAAD") or a number of three digits or
 more (a year). Lower-case words are left out on purpose: without a dictionary of English
 there is no telling a rare word from a plain paraphrase ("pointless", "backfire"), and naming
-those would call an answerable question absent.
+those would call an answerable question absent. The one exception is an event written in lower
+case after a name ("the Iran hostage crisis"), judged as a phrase (bot/search/events.py).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from bot.index.lexical import tokenize
 from bot.search.aliases import alternatives, is_acronym, spelled_out
+from bot.search.events import event_phrases, event_said
 
 _WORD = re.compile(r"[^\W_](?:[\w'’.\-]*[^\W_])?")
 _SENTENCE_END = re.compile(r"[.?!]")
@@ -58,34 +61,80 @@ def salient_runs(question: str) -> list[str]:
     return [" ".join(words) for words, _, _ in _spans(question)]
 
 
-def salient_names(question: str) -> list[tuple[str, list[str]]]:
-    """The salient runs of `question` grouped into the names a reader wrote, each with the
-    name as written: runs joined by a possessive ("Korean People's Army") or by a lower-case
-    "of" ("Bank of England"), or by "and" when a name of two or more words follows it
-    ("Peace and Cooperation Initiative"; "Britain and France" stays two names). A run is
-    judged alone (a possessive usually names an owner the text may know on its own), but a
-    name none of whose runs the corpus uses is reported whole, as the question wrote it."""
-    groups: list[tuple[int, int, list[str]]] = []
+# What may stand between two parts of one name: "Bank of England", "Institute for Peace",
+# "Ministry of the Interior". Not "on" or "in", which mostly place one name on another
+# ("Python on Windows", "Kim in Beijing").
+_INNER_JOIN = re.compile(r"\s+(?:of|for)(?:\s+the)?\s+")
+
+
+@dataclass(frozen=True)
+class _Part:
+    run: str
+    start: int
+    end: int
+    # How the part joins the one before it: "" (first), "possessive", "of" (or "for")
+    # or "and".
+    join: str
+
+
+def _groups(question: str) -> list[list[_Part]]:
+    groups: list[list[_Part]] = []
     for words, start, end in _spans(question):
         run = " ".join(words)
         # A number next to "of" or "and" is a date or a count, not part of a name ("the
         # Korean War of 1950").
         # Nor is an acronym before or after one a part: a title or a party ("the CEO of
         # Samsung", "NATO and the Warsaw Pact").
-        previous = groups[-1][2][-1].split(" ")[-1] if groups else ""
-        if groups and _joinable(previous) and _joinable(words[0]):
-            gap = question[groups[-1][1] : start]
-            after_possessive = _POSSESSIVE.search(question[: groups[-1][1]]) is not None
-            joined = (after_possessive and gap.strip() == "") or re.fullmatch(
-                r"\s+of\s+", gap
-            ) is not None
-            joined = joined or (re.fullmatch(r"\s+and\s+", gap) is not None and len(words) > 1)
-            if joined:
-                first, _, runs = groups[-1]
-                groups[-1] = (first, end, [*runs, run])
+        previous = groups[-1][-1] if groups else None
+        if previous is not None and _joinable(previous.run.split(" ")[-1]) and _joinable(words[0]):
+            gap = question[previous.end : start]
+            after_possessive = _POSSESSIVE.search(question[: previous.end]) is not None
+            join = ""
+            if after_possessive and gap.strip() == "":
+                join = "possessive"
+            elif _INNER_JOIN.fullmatch(gap):
+                join = "of"
+            elif re.fullmatch(r"\s+and\s+", gap) is not None and len(words) > 1:
+                join = "and"
+            if join:
+                groups[-1].append(_Part(run, start, end, join))
                 continue
-        groups.append((start, end, [run]))
-    return [(question[start:end], runs) for start, end, runs in groups]
+        groups.append([_Part(run, start, end, "")])
+    return groups
+
+
+def _written(question: str, parts: list[_Part]) -> str:
+    """The parts as the question writes them, without a closing possessive ("the Ministry of
+    Unification's position" names the Ministry of Unification)."""
+    text = _POSSESSIVE.sub("", question[parts[0].start : parts[-1].end])
+    return " ".join(_trimmed(text.split()))
+
+
+def salient_names(question: str) -> list[tuple[str, list[str]]]:
+    """The salient runs of `question` grouped into the names a reader wrote, each with the
+    name as written: runs joined by a possessive ("Korean People's Army"), by a lower-case
+    "of" or "for" ("Bank of England", "Institute for Peace"), or by "and" when a name of
+    two or more words follows it ("Peace and Cooperation Initiative"; "Britain and France"
+    stays two names)."""
+    return [
+        (question[group[0].start : group[-1].end], [part.run for part in group])
+        for group in _groups(question)
+    ]
+
+
+def _segments(group: list[_Part]) -> list[list[_Part]]:
+    """`group` cut where a part may name something of its own: before "and" ("Hamburg and
+    Rotterdam Shipping") and after an owner's possessive followed by a name of several words
+    ("Lindqvist's Harbour Board"). A possessive before one word is inside a name ("Korean
+    People's Army"), as are "of" and "for"."""
+    segments: list[list[_Part]] = []
+    for part in group:
+        owner = part.join == "possessive" and " " in part.run
+        if not segments or part.join == "and" or owner:
+            segments.append([part])
+        else:
+            segments[-1].append(part)
+    return segments
 
 
 def _joinable(word: str) -> bool:
@@ -96,6 +145,7 @@ def missing_terms(
     question: str,
     known: Callable[[str], bool],
     mentions: Callable[[str], bool] | None = None,
+    together: Callable[[str, str], bool] | None = None,
 ) -> tuple[str, ...]:
     """The salient runs of `question` the corpus lacks, unless the corpus `mentions` another
     name of the same thing ("America" in an essay that says "U.S.").
@@ -107,42 +157,77 @@ def missing_terms(
     Nations" is made of "United" (States) and "nations". Without `mentions` (a word list, no
     text), a name is judged by all of its words. A number inside a name ("the 1994 Agreed
     Framework") is judged alone: a question may place it where the text does not.
+
+    A name of several parts is reported as the question wrote it when a part of it is new
+    ("Ministry of Unification", not "Unification"), but a part that may name something of
+    its own is reported alone (`_segments`). An event written in lower case after a name the
+    corpus uses ("the Tallinn grain crisis") is judged as a phrase (`event_phrases`), said
+    also when one sentence holds the name and the noun (`together`).
     """
     missing: list[str] = []
-    for written, runs in salient_names(question):
-        group_absent: list[str] = []
-        whole = True
-        for run in runs:
-            terms = _terms(run)
-            absent = [
-                term
-                for term in terms
-                if not _present(term, known, mentions)
-                and not (mentions is not None and _named_otherwise(term, mentions))
-            ]
-            whole = whole and len(absent) == len(terms)
-            if len(terms) > 1 and len(absent) == len(terms):
-                # Nothing of it is used: named as the reader wrote it ("the 2018 World Cup").
-                absent = [" ".join(_trimmed(run.split(" ")))]
-            group_absent.extend(absent)
-        if len(runs) > 1 and whole:
+
+    def add(term: str) -> None:
+        if term and term not in missing:
+            missing.append(term)
+
+    for group in _groups(question):
+        judged = [_absent(part.run, known, mentions) for part in group]
+        if len(group) > 1 and all(whole for _, whole in judged):
             # No part of a name of several runs is used: "Bank of England", not "Bank" and
             # "England".
-            group_absent = [" ".join(_trimmed(written.split()))]
-        missing.extend(term for term in group_absent if term not in missing)
+            add(_written(question, group))
+            continue
+        at = 0
+        for segment in _segments(group):
+            absent = [term for terms, _ in judged[at : at + len(segment)] for term in terms]
+            at += len(segment)
+            if len(segment) > 1 and absent:
+                # "Ministry of Unification", not "Unification": the name the reader wrote.
+                absent = [_written(question, segment)]
+            for term in absent:
+                add(term)
+    if mentions is not None:
+        for phrase, name in event_phrases(question, _spans(question)):
+            if name not in missing and not event_said(phrase, name, mentions, together):
+                add(phrase)
     return tuple(missing)
+
+
+def _absent(
+    run: str, known: Callable[[str], bool], mentions: Callable[[str], bool] | None
+) -> tuple[list[str], bool]:
+    """The terms of one run the corpus lacks, and whether it lacks them all; a run of several
+    terms none of which it uses is one term, named as the reader wrote it ("the 2018 World
+    Cup")."""
+    terms = _terms(run)
+    absent = [
+        term
+        for term in terms
+        if not _present(term, known, mentions)
+        and not (mentions is not None and _named_otherwise(term, mentions))
+    ]
+    whole = len(absent) == len(terms)
+    if len(terms) > 1 and whole:
+        absent = [" ".join(_trimmed(run.split(" ")))]
+    return absent, whole
 
 
 def _terms(run: str) -> list[str]:
     """`run` cut into its numbers, its hyphenated acronyms and the names between them,
     leading and trailing function words dropped ("The Holy Club" quoted at a question's start
-    is the Holy Club). A hyphenated pair of acronyms ("EU-UK") names the parties of what
-    follows, not the thing itself: each party is judged alone, like a number."""
+    is the Holy Club). A hyphenated pair of acronyms ("EU-UK"), or of an acronym and a name
+    ("US-China"), names the parties of what follows, not the thing itself: each party is
+    judged alone, like a number."""
     terms: list[str] = []
     name: list[str] = []
     for word in run.split(" "):
         parts = word.split("-")
-        parties = len(parts) > 1 and all(is_acronym(part) for part in parts)
+        # "EU-UK", "US-China": acronyms, or names beside one, joined by a hyphen.
+        parties = (
+            len(parts) > 1
+            and any(is_acronym(part) for part in parts)
+            and all(part[:1].isupper() for part in parts)
+        )
         if word.isdigit() or parties:
             terms.extend([" ".join(_trimmed(name)), *parts])
             name = []

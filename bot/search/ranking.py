@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bot.index.initials import initialisms, read_initials
 from bot.index.lexical import index_terms, tokenize
 from bot.index.manifest import SectionInfo
 from bot.index.passages import Passage
@@ -62,9 +63,6 @@ class RetrievalConfig:
 # how many such answers are kept.
 _PHRASE_ROWS = 64
 _PHRASE_CACHE = 4096
-
-# Two or more capitalised words in a row ("Kim Jong Un", "Moon Jae-in"), hyphenated parts kept.
-_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’]*(?:-\w+)*(?:\s+[A-Z][\w'’]*(?:-\w+)*)+")
 
 WINDOW_COSTS = {"hybrid": (0.06, 0.0), "dense": (0.06, 0.0), "lexical": (0.1, 0.0)}
 
@@ -160,23 +158,36 @@ class Ranker:
 
     @cached_property
     def _initialisms(self) -> frozenset[str]:
-        """The initials of the corpus's names of several capitalised words ("KJU" for "Kim
-        Jong Un", "MJI" for "Moon Jae-in"): a reader may shorten a name the text spells out.
-        Three letters at least, from whole words of one name: two letters or initials across
-        a sentence's first word would match by chance. Built at the first acronym that the
-        corpus does not write itself."""
-        initials: set[str] = set()
-        for paragraph in self._store.paragraphs:
-            for run in _CAPITALISED_RUN.finditer(paragraph.text):
-                letters = [
-                    "".join(part[0].upper() for part in word.split("-") if part)
-                    for word in run.group().split()
-                ]
-                for start, end in itertools.combinations(range(len(letters) + 1), 2):
-                    joined = "".join(letters[start:end])
-                    if end - start > 1 and len(joined) >= 3:
-                        initials.add(joined)
-        return frozenset(initials)
+        """The initials of the corpus's names of several words ("KJU" for "Kim Jong Un"): a
+        reader may shorten a name the text spells out. Read at the first acronym the corpus
+        does not write, from the file its build wrote, or found by reading every paragraph
+        for an index built before that file existed (bot/index/initials.py)."""
+        path = self._store.initials_file
+        if path is not None:
+            try:
+                return read_initials(path)
+            except (OSError, ValueError, EOFError):
+                pass  # unreadable: the paragraphs say the same, more slowly
+        return initialisms(paragraph.text for paragraph in self._store.paragraphs)
+
+    def together(self, name: str, word: str) -> bool:
+        """Whether one sentence holds every word of `name` and `word` (an event's name and its
+        noun, said apart: "the summit in Oslo"). A sentence, not a window of three: names
+        and nouns of neighbouring sentences are seldom one event."""
+        rows: NDArray[np.int64] | None = None
+        for term in [*tokenize(name), *tokenize(word)]:
+            found = self._store.bm25.rows_with(term)
+            rows = found if rows is None else np.intersect1d(rows, found, assume_unique=True)
+            if not len(rows):
+                return False
+        if rows is None:
+            return False
+        _, first, last = self._windows
+        return bool((first[rows] == last[rows]).any())
+
+    @cached_property
+    def _windows(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        return self._store.passages.window_columns()
 
     def _says(self, name: str) -> bool:
         """Whether a passage says the name `name` of several words as a phrase
@@ -224,7 +235,7 @@ class Ranker:
         best = hits[0].score if hits else 0.0
         empty = self._empty_section_named(tokens)
         scores = {"best": round(best, 4)}
-        absent_names = missing_terms(query, self.knows, self.mentions)
+        absent_names = missing_terms(query, self.knows, self.mentions, self.together)
         if empty is not None:
             return Answer(
                 query,

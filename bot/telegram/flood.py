@@ -268,9 +268,10 @@ class ResilientRateLimiter(BaseRateLimiter[int]):
                 await self._wait_window(self._overall)
                 return [self._overall.start(self._clock())]
         async with self._group_lock(chat):
-            while group is not None and (
-                wait := self._group_paused_until.get(group, 0) - self._clock()
-            ) > 0:
+            while (
+                group is not None
+                and (wait := self._group_paused_until.get(group, 0) - self._clock()) > 0
+            ):
                 await self._sleep(wait)
             window = self._group_window(chat, private=group is None)
             await self._wait_window(window)

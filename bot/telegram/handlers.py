@@ -209,9 +209,7 @@ async def inline_query(update: Update, context: Context) -> None:
     """Offer quote cards for @bot <question or phrase> (bot/telegram/inline.py)."""
     if update.inline_query is not None:
         state = context.bot_data
-        await answer_inline_query(
-            update.inline_query, state.engine, state.inline, state.reader_url
-        )
+        await answer_inline_query(update.inline_query, state.engine, state.inline, state.reader_url)
 
 
 async def error_handler(update: object, context: Context) -> None:

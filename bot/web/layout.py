@@ -34,7 +34,6 @@ def passage_href(passage_id: str) -> str:
     return "/p/" + quote(passage_id, safe="")
 
 
-
 def safe_link(url: str | None) -> str | None:
     """A corpus-given URL (a document's source) as a link target only if it is http(s):
     never `javascript:` or `data:`."""
@@ -78,8 +77,5 @@ def page(title: str, body: str, *, query: str = "", status_note: str = "") -> st
 
 def message_page(title: str, text: str, *, query: str = "") -> str:
     """A page that only says something (not found, too long, too many requests)."""
-    body = (
-        f"<h1>{esc(title)}</h1>\n<p>{esc(text)}</p>\n"
-        '<p><a href="/">Back to the library</a></p>'
-    )
+    body = f'<h1>{esc(title)}</h1>\n<p>{esc(text)}</p>\n<p><a href="/">Back to the library</a></p>'
     return page(title, body, query=query)

@@ -219,8 +219,7 @@ def answer_page(answer: Answer, mode: str) -> str:
         section = answer.empty_section
         label = citation(section.document_title, section.title)
         parts.append(
-            f'<p><a href="{section_href(section.doc_id, section.section_no)}">'
-            f"{esc(label)}</a></p>"
+            f'<p><a href="{section_href(section.doc_id, section.section_no)}">{esc(label)}</a></p>'
         )
     return page(title, "\n".join(parts), query=answer.query)
 

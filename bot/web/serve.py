@@ -79,5 +79,3 @@ async def serve_until_stopped(server: ReaderServer, announce: Callable[[str], No
         for sig in stop_signals:
             with contextlib.suppress(Exception):
                 loop.remove_signal_handler(sig)
-
-

@@ -230,7 +230,5 @@ class Reader:
                 text = "There is no such page, document or passage here (it may have changed)."
                 return _page(message_page("Not found", text), 404)
             response = _page(message_page(exc.reason, exc.reason), exc.status)
-            response.headers.update(
-                {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
-            )
+            response.headers.update({k: v for k, v in exc.headers.items() if k.lower() == "allow"})
             return response
