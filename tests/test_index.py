@@ -26,7 +26,13 @@ from bot.index.ann import EXACT_SEARCH_LIMIT, build_faiss, choose_faiss_type
 from bot.index.build import build_index
 from bot.index.embedding import HashingEmbedder
 from bot.index.fingerprint import corpus_fingerprint
-from bot.index.manifest import FORMAT_VERSION, GENERATION_STEMS, MANIFEST, read_manifest
+from bot.index.manifest import (
+    FORMAT_VERSION,
+    GENERATION_STEMS,
+    IVF_STEMS,
+    MANIFEST,
+    read_manifest,
+)
 from bot.index.passages import cut_corpus
 from bot.index.store import IndexProblem, load_index, open_index
 from bot.search.retriever import Retriever
@@ -130,7 +136,7 @@ def test_build_writes_a_self_describing_manifest(
     assert data["corpus_hash"] == corpus_fingerprint(corpus)
     datetime.strptime(data["built_at"], "%Y-%m-%dT%H:%M:%SZ")
     assert data["faiss_type"] == "flat" and data["faiss_params"] == {}
-    assert set(data["files"]) == GENERATION_STEMS - {"faiss"}
+    assert set(data["files"]) == GENERATION_STEMS - IVF_STEMS
     for kind, name in data["files"].items():
         assert name.startswith(f"{kind}-")
         assert (index_dir / name).is_file()
@@ -602,6 +608,8 @@ def test_build_faiss_ivf_on_random_vectors() -> None:
 def test_ivf_index_is_written_and_loaded(
     corpus: Path, index_dir: Path, fake: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import faiss
+
     monkeypatch.setattr(ann_module, "EXACT_SEARCH_LIMIT", 10)
     report = build_index(corpus, index_dir, fake)
     assert report.rebuilt
@@ -609,11 +617,13 @@ def test_ivf_index_is_written_and_loaded(
     assert manifest.faiss_type == "ivf"
     nlist, nprobe = manifest.faiss_params["nlist"], manifest.faiss_params["nprobe"]
     assert (nlist, nprobe) == (16, 16)
-    assert manifest.files["faiss"].startswith("faiss-")
-    assert (index_dir / manifest.files["faiss"]).is_file()
+    assert "faiss" not in manifest.files  # the vectors are stored once, in their own file
+    for name in IVF_STEMS:
+        assert manifest.files[name].startswith(f"{name}-")
+        assert (index_dir / manifest.files[name]).is_file()
 
     store = load_index(index_dir)
-    assert type(store.faiss_index).__name__ == "IndexIVFFlat"  # read from file, not flat
+    assert type(store.faiss_index).__name__ == "IndexIVFFlat"  # made at load, not flat
     assert store.faiss_index.nprobe == nprobe
     assert store.faiss_index.ntotal == ESSAY_PASSAGES
     vectors = np.asarray(store.vectors)
@@ -625,8 +635,23 @@ def test_ivf_index_is_written_and_loaded(
         assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
     answer = Retriever(store, fake).ask("What is the double suspension?")
     assert answer.hits and "double suspension" in " ".join(h.quote for h in answer.hits)
-    # A corrupt FAISS file is a corrupt index: open_index rebuilds it.
-    (index_dir / manifest.files["faiss"]).write_bytes(b"not a faiss index")
+    # The same index FAISS's own add makes over the same centroids: same hits, same scores.
+    centroids = np.load(index_dir / manifest.files["centroids"])
+    reference = faiss.IndexIVFFlat(
+        faiss.IndexFlatIP(fake.dimension), fake.dimension, nlist, faiss.METRIC_INNER_PRODUCT
+    )
+    reference.quantizer.add(centroids)
+    reference.is_trained, reference.nprobe = True, nprobe
+    reference.add(np.ascontiguousarray(vectors))
+    queries = np.ascontiguousarray(vectors[::3])
+    for ours, theirs in zip(
+        store.faiss_index.search(queries, 7), reference.search(queries, 7), strict=True
+    ):
+        assert np.array_equal(ours, theirs)
+    # A list out of range is a corrupt index: open_index rebuilds it.
+    lists = np.load(index_dir / manifest.files["lists"])
+    lists[3] = nlist
+    np.save(index_dir / manifest.files["lists"], lists)
     with pytest.raises(IndexProblem, match="corrupt"):
         load_index(index_dir)
     store, report = open_index(corpus, index_dir, fake)

@@ -16,7 +16,11 @@ Layout of the index directory:
     frequencies-<gen>.npy      each posting's term count: the next build merges these
                                postings instead of inverting every passage again
                                (bot/index/merge.py)
-    faiss-<gen>.index          the approximate FAISS index, for large collections only
+    centroids-, lists-<gen>.npy
+                               for large collections only, the IVF index: its quantizer's
+                               centroids and each passage's list; opening fills the FAISS
+                               lists from vectors-<gen>.npy (bot/index/ann.py), so the
+                               vectors are stored once
     .stamps.json               each corpus file's size, time and hash as the last build saw
                                them: the staleness check reads only files that changed
                                (bot/index/fingerprint.py)
@@ -41,7 +45,7 @@ import numpy as np
 from bot.corpus import CorpusProblem, read_document
 from bot.corpus.read import read_corpus_with
 from bot.errors import CorpusError
-from bot.index.ann import choose_faiss_type
+from bot.index.ann import choose_faiss_type, ivf_from_lists
 from bot.index.approximate import approximate_index
 from bot.index.carry import cut_library, records_of
 from bot.index.embedding import Embedder
@@ -178,7 +182,7 @@ def _write_index(
     described = describe(documents, cut.section_passages)
     counts = VectorCounts(int((plan.reused_from >= 0).sum()), len(plan.to_embed), plan.removed)
     faiss_type, params = choose_faiss_type(cut.passage_count)
-    approximate, quantizer = approximate_index(
+    ivf, quantizer = approximate_index(
         index_dir, vectors, faiss_type, params, previous, plan.reused_from, counts.changed, refit
     )
     generation = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
@@ -196,9 +200,9 @@ def _write_index(
         "words": lexical.words,
         "frequencies": lexical.frequencies,
     }
+    if ivf is not None:
+        arrays["centroids"], arrays["lists"] = ivf.centroids, ivf.lists
     files = {name: f"{name}-{generation}.npy" for name in arrays}
-    if approximate is not None:
-        files["faiss"] = f"faiss-{generation}.index"
     manifest = Manifest(
         model=embedder.name,
         dimension=embedder.dimension,
@@ -239,7 +243,9 @@ def _write_index(
             embedder,
             LexicalIndex(len(passages), lexical),
             # The index the server will search (not a flat copy built again).
-            approximate,
+            None
+            if ivf is None
+            else ivf_from_lists(ivf.centroids, ivf.lists, vectors, params["nprobe"]),
         )
         manifest = replace(
             manifest, calibration=thresholds, calibration_fit=calibration.fit.to_json()
@@ -247,7 +253,7 @@ def _write_index(
     else:
         said = None  # nothing calibrated (no calibrator given), nothing to say
     counts = replace(counts, calibration=said, quantizer=quantizer)
-    publish_generation(index_dir, arrays, approximate, manifest)
+    publish_generation(index_dir, arrays, manifest)
     return manifest, counts
 
 

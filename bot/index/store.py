@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from bot.errors import CorpusError, IndexProblem
+from bot.index.ann import ivf_from_lists
+from bot.index.approximate import read_ivf
 from bot.index.build import BuildReport, Calibrator, ProgressCallback, build_index
 from bot.index.embedding import Embedder
 from bot.index.manifest import Manifest, read_manifest
@@ -104,13 +106,7 @@ def load_index(index_dir: Path) -> IndexStore:
         )
         vectors = np.load(index_dir / files["vectors"], mmap_mode="r")
         lexical = _load_lexical(index_dir, files, manifest.passage_count)
-        faiss_index = None
-        if "faiss" in files:
-            import faiss
-
-            faiss_index = faiss.read_index(str(index_dir / files["faiss"]))
-            if hasattr(faiss_index, "nprobe"):
-                faiss_index.nprobe = manifest.faiss_params.get("nprobe", 1)
+        faiss_index = _load_ivf(index_dir, manifest)
     except MemoryError:
         need = open_bytes(manifest.passage_count, manifest.dimension) / 2**30
         raise IndexProblem(
@@ -129,6 +125,19 @@ def load_index(index_dir: Path) -> IndexStore:
             "disagree); run: footnote index"
         )
     return IndexStore(manifest, columns, (), vectors, faiss_index, lexical)
+
+
+def _load_ivf(index_dir: Path, manifest: Manifest) -> Any | None:
+    """The IVF index, its lists filled from the vectors file (None: exact search, made on
+    first use)."""
+    if manifest.faiss_type != "ivf":
+        return None
+    files, count, dimension = manifest.files, manifest.passage_count, manifest.dimension
+    ivf = read_ivf(index_dir, files, count, dimension)
+    if ivf is None or len(ivf.centroids) != manifest.faiss_params.get("nlist"):
+        raise ValueError("the IVF files do not match the manifest")
+    nprobe = manifest.faiss_params.get("nprobe", 1)
+    return ivf_from_lists(ivf.centroids, ivf.lists, index_dir / files["vectors"], nprobe)
 
 
 def _load_lexical(index_dir: Path, files: dict[str, str], passages: int) -> LexicalIndex:
