@@ -17,7 +17,7 @@ from bot.index.store import load_index
 from tests.helpers.essay import ESSAY, EXTRA_ESSAY, SAMPLES, edit_remove_insert, write_text
 
 COLUMNS = ("passages", "paragraphs", "texts", "sentences", "vectors", "keys")
-COLUMNS += ("vocabulary", "lexicon", "postings", "frequencies", "wordcounts", "words")
+COLUMNS += ("vocabulary", "lexicon", "postings", "frequencies", "words")
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ Layout of the index directory:
                                columns, memory-mapped at start-up (bot/index/records.py)
     vectors-<gen>.npy          float32 passage vectors, L2-normalised
     keys-<gen>.npy             a digest of each passage's text: the next build reuses the vector
-                               (and term counts) of every text it finds here (bot/index/reuse.py)
-    vocabulary-, lexicon-, postings-, wordcounts-<gen>.npy
+                               of every text it finds here (bot/index/reuse.py); and each
+                               passage's number of terms and length, for BM25
+    vocabulary-, lexicon-, postings-<gen>.npy
                                the BM25 index, built here and memory-mapped at start-up
                                (bot/index/postings.py)
     frequencies-<gen>.npy      each posting's term count: the next build merges these
@@ -176,7 +177,7 @@ def _write_index(
     texts, columns = cut.texts, cut.columns
     plan = plan_vectors(texts, previous, cut.carried_from)
     vectors = assemble_vectors(plan, texts, previous, embedder, EMBED_BATCH, progress)
-    words = count_words(texts, plan.reused_from, previous.words if previous else None)
+    words = count_words(texts, cut.carried_from, previous.words if previous else None)
     lexical = merge_postings(words, cut.carried_from, previous.postings if previous else None)
     assert lexical.frequencies is not None  # a build's postings always have them
     described = describe(documents, cut.section_passages)
@@ -193,7 +194,6 @@ def _write_index(
         "sentences": columns.sentences,
         "vectors": vectors,
         "keys": keys_table(plan.keys, words),
-        "wordcounts": words.entries,
         "vocabulary": lexical.vocabulary,
         "lexicon": lexical.lexicon,
         "postings": lexical.postings,

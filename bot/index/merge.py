@@ -114,15 +114,16 @@ def merge_postings(
     carried = np.flatnonzero(carried_from >= 0)
     old = carried_from[carried]
     fresh = np.flatnonzero(carried_from < 0)
+    assert words.counted is None or np.array_equal(words.counted, fresh)
     fresh_entries = int(words.sizes[fresh].sum())
     if (
         previous is None
         or not len(carried)
         or int(old.max()) >= previous.size
         or (np.diff(old) <= 0).any()  # renumbered postings would leave their order
-        or fresh_entries > len(words.entries) - fresh_entries  # the sort is as cheap
+        or fresh_entries > int(words.sizes.sum()) - fresh_entries  # the sort is as cheap
     ):
-        return fallback(words, k1, b)
+        return fallback(complete(words, carried_from, previous), k1, b)
     new_of_old = np.full(previous.size, -1, dtype=np.int64)
     new_of_old[old] = carried
     moved = new_of_old[previous.rows]
@@ -135,13 +136,10 @@ def merge_postings(
         term_starts = np.cumsum(kept_per_term) - kept_per_term
         kept_per_term = np.add.reduceat(kept.astype(np.int64), term_starts)
     # The entries of the passages cut now, in (term, row) order.
-    starts = words.starts
-    where = ranges(starts[fresh], words.sizes[fresh])
-    new_terms = words.entries["term"][where]
+    new_terms, new_counts = _fresh_entries(words, fresh)
     new_rows = np.repeat(fresh, words.sizes[fresh])
     order = np.lexsort((new_rows, new_terms))
-    new_terms, new_rows = new_terms[order], new_rows[order]
-    new_counts = words.entries["count"][where][order]
+    new_terms, new_rows, new_counts = new_terms[order], new_rows[order], new_counts[order]
     # The vocabulary: the previous terms some posting still uses, and the terms new to it.
     present = kept_per_term > 0
     old_terms = np.asarray(previous.vocabulary)[present]
@@ -170,3 +168,41 @@ def merge_postings(
     # new to the library are hashed to be looked up (25k hashes, 0.06 s at 95k passages).
     still_used = previous.words if present.all() else frozenset()
     return weigh(words, vocabulary, frequencies, merged_rows, merged_counts, k1, b, still_used)
+
+
+def _fresh_entries(
+    words: WordCounts, fresh: NDArray[np.int64]
+) -> tuple[NDArray[np.uint64], NDArray[np.uint32]]:
+    """The terms and counts of the passages `fresh`, one passage after another."""
+    if words.counted is not None:  # only they were counted
+        return words.entries["term"], words.entries["count"]
+    where = ranges(words.starts[fresh], words.sizes[fresh])
+    return words.entries["term"][where], words.entries["count"][where]
+
+
+def complete(
+    words: WordCounts, carried_from: NDArray[np.int64], previous: PreviousPostings | None
+) -> WordCounts:
+    """`words` with every passage's entries: a carried passage's (`carried_from` its row in
+    the previous generation) read back from the previous postings, for `invert` when the
+    merge cannot apply (a sort of every posting by row, as costly as inverting)."""
+    if words.counted is None:
+        return words
+    carried = np.flatnonzero(carried_from >= 0)
+    if not len(carried):
+        return replace(words, counted=None)
+    if previous is None:
+        raise ValueError("carried passages need the previous generation's postings")
+    new_of_old = np.full(previous.size, -1, dtype=np.int64)
+    new_of_old[carried_from[carried]] = carried
+    moved = new_of_old[np.asarray(previous.rows)]
+    kept = moved >= 0
+    old_terms = np.repeat(np.asarray(previous.vocabulary), previous.frequencies_of_terms)
+    rows = np.concatenate([moved[kept], np.repeat(words.counted, words.sizes[words.counted])])
+    terms = np.concatenate([old_terms[kept], words.entries["term"]])
+    counts = np.concatenate([np.asarray(previous.counts)[kept], words.entries["count"]])
+    # By row; within a passage the order of its terms does not matter to `invert`.
+    order = np.argsort(rows, kind="stable")
+    entries = np.zeros(len(order), dtype=words.entries.dtype)
+    entries["term"], entries["count"] = terms[order], counts[order]
+    return replace(words, entries=entries, counted=None)

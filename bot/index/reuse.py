@@ -2,9 +2,10 @@
 same model) takes its vector from there; only new texts reach the model.
 
 The previous generation is the cache: beside its vectors it keeps `keys-<gen>.npy`, one
-16-byte digest of each passage's text per row (and how many distinct terms the passage has in
-`wordcounts-<gen>.npy`, bot/index/postings.py), so a build finds reusable rows, their vectors
-and their term counts without reading or tokenising any passage text again.  The cache is
+16-byte digest of each passage's text per row (and the passage's number of distinct terms and
+its length in terms, for BM25: bot/index/postings.py), so a build finds reusable rows and
+their vectors without reading any passage text again, and a carried passage is not
+tokenised again.  The cache is
 therefore written, fsynced and swapped in atomically with the generation it belongs to, and a
 build that dies leaves the previous one (and its cache) in place.
 """
@@ -23,7 +24,7 @@ import numpy as np
 from bot.index.embedding import Embedder
 from bot.index.manifest import MANIFEST, Manifest
 from bot.index.merge import PreviousPostings, previous_postings
-from bot.index.postings import WORDCOUNT_DTYPE, WordCounts, decode_words
+from bot.index.postings import WORDCOUNT_DTYPE, WordCounts, decode_words, lengths_of
 from bot.index.records import Columns
 from bot.index.runs import copy_rows
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 KEY_BYTES = 16
-KEYS_DTYPE = np.dtype([("key", "u1", (KEY_BYTES,)), ("terms", "<i8")])
+KEYS_DTYPE = np.dtype([("key", "u1", (KEY_BYTES,)), ("terms", "<i8"), ("length", "<i8")])
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -55,7 +56,7 @@ class Previous:
     manifest: Manifest
     rows: dict[bytes, int]
     vectors: NDArray[np.float32]  # memory-mapped
-    words: WordCounts
+    words: WordCounts  # each passage's number of terms and length (no entries)
     keys: NDArray[np.uint8]  # memory-mapped: each passage's text key
     columns: Columns | None  # memory-mapped: its paragraphs and passages (bot/index/carry.py)
     # Memory-mapped: its BM25 postings, to merge rather than invert again (bot/index/merge.py).
@@ -63,10 +64,12 @@ class Previous:
 
 
 def keys_table(keys: NDArray[np.uint8], words: WordCounts) -> NDArray[np.void]:
-    """What `keys-<gen>.npy` holds: each passage's text key and its number of distinct terms."""
+    """What `keys-<gen>.npy` holds: each passage's text key, its number of distinct terms
+    and its length in terms."""
     table = np.zeros(len(keys), dtype=KEYS_DTYPE)
     table["key"] = keys
     table["terms"] = words.sizes
+    table["length"] = lengths_of(words)
     return table
 
 
@@ -81,32 +84,32 @@ def previous_generation(index_dir: Path, model: str, dimension: int) -> Previous
             data.get("format_version") != manifest.format_version
             or manifest.model != model
             or manifest.dimension != dimension
-            or not {"keys", "wordcounts", "words"} <= set(manifest.files)
+            or not {"keys", "words"} <= set(manifest.files)
         ):
             return None
         table = np.load(index_dir / manifest.files["keys"], mmap_mode="r")
         vectors = np.load(index_dir / manifest.files["vectors"], mmap_mode="r")
-        entries = np.load(index_dir / manifest.files["wordcounts"], mmap_mode="r")
         count = manifest.passage_count
         if (
             table.dtype != KEYS_DTYPE
             or table.shape != (count,)
             or vectors.shape != (count, dimension)
-            or entries.dtype != WORDCOUNT_DTYPE
         ):
-            return None
-        sizes = np.asarray(table["terms"], dtype=np.int64)
-        if len(entries) != int(sizes.sum()) or (sizes < 0).any():
             return None
         rows = {key: row for row, key in enumerate(_key_bytes(table["key"]))}
         words = set(decode_words(np.load(index_dir / manifest.files["words"], mmap_mode="r")))
         columns = _columns(index_dir, manifest)
         postings = previous_postings(index_dir, manifest, words)
+        # A carried passage's term counts are only in the postings: without them, nothing
+        # is carried or reused.
+        if postings is None or len(postings.rows) != int(np.sum(table["terms"])):
+            return None
     # EOFError: np.load of an empty file.
     except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
-    words_counted = WordCounts(sizes, entries, words)
-    return Previous(manifest, rows, vectors, words_counted, table["key"], columns, postings)
+    no_entries = np.zeros(0, dtype=WORDCOUNT_DTYPE)
+    counts = WordCounts(table["terms"], no_entries, words, table["length"], np.zeros(0, np.int64))
+    return Previous(manifest, rows, vectors, counts, table["key"], columns, postings)
 
 
 def _columns(index_dir: Path, manifest: Manifest) -> Columns | None:
