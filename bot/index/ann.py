@@ -1,7 +1,7 @@
 """The FAISS index over the passage vectors: exact while it is fast enough, IVF beyond.
 
-Neither is written to disk as a FAISS file: the vectors are (vectors-<gen>.npy), and for IVF
-the trained centroids and each row's list (centroids-, lists-<gen>.npy, a few MB), from
+Neither is written to disk as a FAISS file: the vectors are (bot/index/vectors.py), and for
+IVF the trained centroids and each row's list (centroids-, lists-<gen>.npy, a few MB), from
 which opening fills the index's lists directly.  A FAISS file would hold every vector a
 second time (148 MB at 95k passages, rewritten by every build).
 """
@@ -9,8 +9,7 @@ second time (148 MB at 95k passages, rewritten by every build).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,6 +18,8 @@ from bot.errors import IndexProblem
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
+
+    from bot.index.vectors import StoredVectors
 
 # Up to this many passages exact search is always right and costs at most a few ms per
 # question (one FAISS thread: ~0.15 us per vector); beyond, IVF answers in about a millisecond
@@ -57,10 +58,14 @@ def build_faiss(vectors: NDArray[np.float32], faiss_type: str, params: dict[str,
     if faiss_type != "ivf":
         raise IndexProblem(f"unknown FAISS index type {faiss_type!r}")
     centroids = train_centroids(vectors, params["nlist"])
-    return ivf_from_lists(centroids, assign_lists(centroids, vectors), vectors, params["nprobe"])
+    lists = assign_lists(centroids, vectors)
+    rows = np.arange(len(vectors), dtype=np.int64)
+    return ivf_from_lists(centroids, lists, [(rows, vectors)], params["nprobe"])
 
 
-def train_centroids(vectors: NDArray[np.float32], nlist: int) -> NDArray[np.float32]:
+def train_centroids(
+    vectors: NDArray[np.float32] | StoredVectors, nlist: int
+) -> NDArray[np.float32]:
     """The IVF quantizer's `nlist` centroids, trained (k-means) on a sample of `vectors`."""
     import faiss
 
@@ -75,7 +80,9 @@ def train_centroids(vectors: NDArray[np.float32], nlist: int) -> NDArray[np.floa
     return np.asarray(ivf.quantizer.reconstruct_n(0, nlist), dtype=np.float32)
 
 
-def assign_lists(centroids: NDArray[np.float32], vectors: NDArray[np.float32]) -> NDArray[np.int32]:
+def assign_lists(
+    centroids: NDArray[np.float32], vectors: NDArray[np.float32] | StoredVectors
+) -> NDArray[np.int32]:
     """Each vector's IVF list: its nearest centroid by inner product, as FAISS's own `add`
     assigns it (the same flat search)."""
     import faiss
@@ -91,13 +98,12 @@ def assign_lists(centroids: NDArray[np.float32], vectors: NDArray[np.float32]) -
 def ivf_from_lists(
     centroids: NDArray[np.float32],
     lists: NDArray[np.int32],
-    vectors: NDArray[np.float32] | Path,
+    blocks: Iterable[tuple[NDArray[np.int64], NDArray[np.float32]]],
     nprobe: int,
 ) -> Any:
     """The IVF index with row r's vector in list `lists[r]` (each list's rows ascending, as
-    FAISS's own `add` leaves them): the index's lists are filled directly, a block of rows
-    at a time, from `vectors` in memory or from a generation's vectors file (`Path`, read in
-    blocks, so that opening maps none of its pages into the process)."""
+    FAISS's own `add` leaves them): the index's lists are filled directly from `blocks`,
+    (rows, their vectors) a block at a time (bot/index/vectors.py `blocks_of`)."""
     import faiss
 
     nlist, dimension = centroids.shape
@@ -110,6 +116,9 @@ def ivf_from_lists(
     sizes = np.bincount(lists, minlength=nlist)
     order = np.argsort(lists, kind="stable")  # by list, rows ascending within each
     begins = np.cumsum(sizes) - sizes
+    # Each row's place in its list.
+    position = np.empty(len(lists), dtype=np.int64)
+    position[order] = np.arange(len(lists), dtype=np.int64) - np.repeat(begins, sizes)
     inverted: Any = ivf.invlists
     codes: list[NDArray[np.float32]] = []
     for number, size in enumerate(sizes.tolist()):
@@ -121,45 +130,23 @@ def ivf_from_lists(
         codes.append(raw.view(np.float32).reshape(size, dimension))
         ids = faiss.rev_swig_ptr(inverted.get_ids(number), size)
         ids[:] = order[begins[number] : begins[number] + size]
-    filled = np.zeros(nlist, dtype=np.int64)
-    for first, block in _blocks(vectors, len(lists), dimension):
-        of_block = lists[first : first + len(block)]
+    for rows, block in blocks:
+        of_block = lists[rows]
         within = np.argsort(of_block, kind="stable")
         sorted_lists = of_block[within]
         cuts = np.flatnonzero(np.diff(sorted_lists)) + 1
-        starts = np.concatenate([[0], cuts]).tolist()
+        starts = [0, *cuts.tolist()]
         stops = [*cuts.tolist(), len(within)]
         for start, stop in zip(starts, stops, strict=True):
-            number = int(sorted_lists[start])
-            at = int(filled[number])
-            codes[number][at : at + stop - start] = block[within[start:stop]]
-            filled[number] = at + stop - start
+            if start == stop:
+                continue
+            picked = within[start:stop]
+            places = position[rows[picked]]
+            target = codes[int(sorted_lists[start])]
+            first, last = int(places[0]), int(places[-1])
+            if last - first == stop - start - 1:  # rows in order: a block of the list
+                np.take(block, picked, axis=0, out=target[first : last + 1])
+            else:
+                target[places] = block[picked]
     ivf.ntotal = len(lists)
     return ivf
-
-
-# Rows read from a vectors file at once: 32 MB, whatever the dimension.
-_BLOCK_BYTES = 32 * 2**20
-
-
-def _blocks(
-    vectors: NDArray[np.float32] | Path, count: int, dimension: int
-) -> Iterator[tuple[int, NDArray[np.float32]]]:
-    if not isinstance(vectors, Path):
-        if count:
-            yield 0, np.asarray(vectors, dtype=np.float32)
-        return
-    mapped = np.load(vectors, mmap_mode="r")
-    if mapped.dtype != np.float32 or mapped.shape != (count, dimension):
-        raise ValueError(f"{vectors.name} does not hold {count} vectors of {dimension}")
-    offset = int(mapped.offset)
-    del mapped
-    rows = max(1, _BLOCK_BYTES // (4 * max(dimension, 1)))
-    with vectors.open("rb") as handle:
-        handle.seek(offset)
-        for first in range(0, count, rows):
-            take = min(rows, count - first)
-            block = np.fromfile(handle, dtype=np.float32, count=take * dimension)
-            if len(block) != take * dimension:
-                raise ValueError(f"{vectors.name} is truncated")
-            yield first, block.reshape(take, dimension)

@@ -18,6 +18,7 @@ from bot.index.ann import assign_lists, train_centroids
 from bot.index.refit import Fit, Refit, RefitDecision, decide
 from bot.index.reuse import Previous
 from bot.index.runs import copy_rows
+from bot.index.vectors import StoredVectors
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -55,7 +56,7 @@ def read_ivf(index_dir: Path, files: dict[str, str], count: int, dimension: int)
 
 def approximate_index(
     index_dir: Path,
-    vectors: NDArray[np.float32],
+    vectors: NDArray[np.float32] | StoredVectors,
     faiss_type: str,
     params: dict[str, int],
     previous: Previous | None,
@@ -89,7 +90,9 @@ def approximate_index(
     return Ivf(centroids, assign_lists(centroids, vectors)), decision
 
 
-def _keep_quantizer(old: Ivf, vectors: NDArray[np.float32], previous_row: NDArray[np.int64]) -> Ivf:
+def _keep_quantizer(
+    old: Ivf, vectors: NDArray[np.float32] | StoredVectors, previous_row: NDArray[np.int64]
+) -> Ivf:
     """The previous centroids, not trained again: a vector the previous index held
     (`previous_row` >= 0) stays in its list, and only the others are assigned, to their
     nearest centroid."""

@@ -7,7 +7,9 @@ Layout of the index directory:
     passages-, paragraphs-, texts-, sentences-<gen>.npy
                                passages (row i is vector i) and paragraphs (their context) as
                                columns, memory-mapped at start-up (bot/index/records.py)
-    vectors-<gen>.npy          float32 passage vectors, L2-normalised
+    vectors-<gen>.npy          float32 passage vectors, L2-normalised: one file in row order,
+    slots-<gen>.npy            or the segments earlier builds wrote and the vectors this one
+                               embedded, with each row's slot among them (bot/index/vectors.py)
     keys-<gen>.npy             a digest of each passage's text: the next build reuses the vector
                                of every text it finds here (bot/index/reuse.py); and each
                                passage's number of terms and length, for BM25
@@ -71,6 +73,7 @@ from bot.index.reuse import (
     previous_generation,
 )
 from bot.index.staleness import staleness, staleness_and_manifest
+from bot.index.vectors import blocks_of, plan_layout, segment_key
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -192,7 +195,6 @@ def _write_index(
         "paragraphs": columns.paragraphs,
         "texts": columns.texts,
         "sentences": columns.sentences,
-        "vectors": vectors,
         "keys": keys_table(plan.keys, words),
         "vocabulary": lexical.vocabulary,
         "lexicon": lexical.lexicon,
@@ -202,7 +204,14 @@ def _write_index(
     }
     if ivf is not None:
         arrays["centroids"], arrays["lists"] = ivf.centroids, ivf.lists
-    files = {name: f"{name}-{generation}.npy" for name in arrays}
+    layout = plan_layout(vectors, previous.manifest.files if previous is not None else None)
+    if layout.slots is not None:
+        arrays["slots"] = layout.slots
+    if layout.new is not None:
+        arrays[segment_key(len(layout.kept))] = layout.new
+    files = {name: f"{name.split('.')[0]}-{generation}.npy" for name in arrays}
+    # The segments of earlier generations the new one reads (bot/index/vectors.py).
+    files.update({segment_key(number): name for number, name in enumerate(layout.kept)})
     manifest = Manifest(
         model=embedder.name,
         dimension=embedder.dimension,
@@ -239,13 +248,15 @@ def _write_index(
             manifest,
             passages,
             paragraphs,
-            vectors,
+            # Calibration ranks every passage: one array (a build that calibrates has
+            # embedded a tenth of the library or more anyway).
+            np.asarray(vectors, dtype=np.float32),
             embedder,
             LexicalIndex(len(passages), lexical),
             # The index the server will search (not a flat copy built again).
             None
             if ivf is None
-            else ivf_from_lists(ivf.centroids, ivf.lists, vectors, params["nprobe"]),
+            else ivf_from_lists(ivf.centroids, ivf.lists, blocks_of(vectors), params["nprobe"]),
         )
         manifest = replace(
             manifest, calibration=thresholds, calibration_fit=calibration.fit.to_json()

@@ -22,7 +22,8 @@ from bot.index.passages import Passage
 # 5: the calibration is of the refitted ranking (scripts/fit_fusion.py): scores moved.
 # 6: calibration places "absent" a fifth of the gap up, not a quarter: stored cuts moved.
 # 7: the IVF index as centroids and lists over the vectors file, not a FAISS file; no
-#    forward index (wordcounts): passage lengths beside the text keys.
+#    forward index (wordcounts): passage lengths beside the text keys; vectors in segments
+#    with a slot map (bot/index/vectors.py).
 FORMAT_VERSION = 7
 MANIFEST = "manifest.json"
 # The files of an IVF index (large collections only).
@@ -31,7 +32,7 @@ IVF_STEMS = frozenset({"centroids", "lists"})
 FORMER_STEMS = frozenset({"faiss", "wordcounts"})
 # The kinds of file a generation holds (bot/index/build.py describes each).
 GENERATION_STEMS = frozenset(
-    {"passages", "paragraphs", "texts", "sentences", "vectors", "keys"}
+    {"passages", "paragraphs", "texts", "sentences", "vectors", "slots", "keys"}
     | {"vocabulary", "lexicon", "postings", "frequencies", "words"}
     | IVF_STEMS
 )

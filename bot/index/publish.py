@@ -54,8 +54,9 @@ def publish_generation(
             with ThreadPoolExecutor(max_workers=WRITERS) as pool:
                 for done in [pool.submit(write) for write in writes]:
                     done.result()
-            for name in files.values():
-                os.replace(staging / name, index_dir / name)
+            # Only what was written: a generation also names files of earlier ones.
+            for name in arrays:
+                os.replace(staging / files[name], index_dir / files[name])
             _fsync_dir(index_dir)
             # The one step that makes the new generation visible.
             os.replace(staging / MANIFEST, index_dir / MANIFEST)

@@ -27,6 +27,7 @@ from bot.index.merge import PreviousPostings, previous_postings
 from bot.index.postings import WORDCOUNT_DTYPE, WordCounts, decode_words, lengths_of
 from bot.index.records import Columns
 from bot.index.runs import copy_rows
+from bot.index.vectors import StoredVectors, combine, load_vectors
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -55,7 +56,7 @@ class Previous:
 
     manifest: Manifest
     rows: dict[bytes, int]
-    vectors: NDArray[np.float32]  # memory-mapped
+    vectors: NDArray[np.float32] | StoredVectors  # memory-mapped
     words: WordCounts  # each passage's number of terms and length (no entries)
     keys: NDArray[np.uint8]  # memory-mapped: each passage's text key
     columns: Columns | None  # memory-mapped: its paragraphs and passages (bot/index/carry.py)
@@ -88,13 +89,9 @@ def previous_generation(index_dir: Path, model: str, dimension: int) -> Previous
         ):
             return None
         table = np.load(index_dir / manifest.files["keys"], mmap_mode="r")
-        vectors = np.load(index_dir / manifest.files["vectors"], mmap_mode="r")
         count = manifest.passage_count
-        if (
-            table.dtype != KEYS_DTYPE
-            or table.shape != (count,)
-            or vectors.shape != (count, dimension)
-        ):
+        vectors = load_vectors(index_dir, manifest.files, count, dimension)
+        if table.dtype != KEYS_DTYPE or table.shape != (count,):
             return None
         rows = {key: row for row, key in enumerate(_key_bytes(table["key"]))}
         words = set(decode_words(np.load(index_dir / manifest.files["words"], mmap_mode="r")))
@@ -176,27 +173,27 @@ def assemble_vectors(
     embedder: Embedder,
     batch: int,
     progress: ProgressCallback | None = None,
-) -> NDArray[np.float32]:
-    """Every passage's vector: reused rows copied from the previous generation, the new texts
-    embedded (each distinct text once)."""
-    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
-    reused = np.flatnonzero(plan.reused_from >= 0)
-    if len(reused):
-        assert previous is not None
-        copy_rows(vectors, reused, previous.vectors, plan.reused_from[reused])
+) -> NDArray[np.float32] | StoredVectors:
+    """Every passage's vector: the new texts embedded (each distinct text once), a reused
+    row's read from the previous generation's segments where it is, not copied
+    (bot/index/vectors.py)."""
+    new_rows = np.flatnonzero(plan.reused_from < 0)
+    place = {row: number for number, row in enumerate(new_rows.tolist())}
+    new_vectors = np.zeros((len(new_rows), embedder.dimension), dtype=np.float32)
     embedded = embed_texts([texts[row] for row in plan.to_embed], embedder, batch, progress)
     if plan.to_embed:
-        vectors[plan.to_embed] = embedded
+        new_vectors[[place[row] for row in plan.to_embed]] = embedded
         # A text repeated within this build shares the vector embedded for its first row.
         # Only the rows not reused: their keys, not the whole table's, are made bytes.
-        unused = np.flatnonzero(plan.reused_from < 0)
-        key_of_row = dict(zip(unused.tolist(), _key_bytes(plan.keys[unused]), strict=True))
+        key_of_row = dict(zip(new_rows.tolist(), _key_bytes(plan.keys[new_rows]), strict=True))
         first_of_key = {key_of_row[row]: row for row in plan.to_embed}
         for row, key in key_of_row.items():
             source = first_of_key[key]
             if source != row:
-                vectors[row] = vectors[source]
-    return vectors
+                new_vectors[place[row]] = new_vectors[place[source]]
+    if previous is None or len(new_rows) == len(texts):
+        return new_vectors  # every row new: in row order already
+    return combine(previous.vectors, plan.reused_from, new_rows, new_vectors)
 
 
 def embed_texts(

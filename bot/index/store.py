@@ -28,6 +28,7 @@ from bot.index.records import (
     PassageTable,
     to_columns,
 )
+from bot.index.vectors import StoredVectors, blocks_of, load_vectors
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -41,7 +42,7 @@ class IndexStore:
         manifest: Manifest,
         passages: Sequence[Passage] | Columns,
         paragraphs: Sequence[ParagraphRecord] = (),
-        vectors: NDArray[np.float32] | None = None,
+        vectors: NDArray[np.float32] | StoredVectors | None = None,
         faiss_index: Any | None = None,
         lexical: LexicalIndex | None = None,
     ) -> None:
@@ -57,7 +58,8 @@ class IndexStore:
         self.passages = PassageTable(columns, self.paragraphs)
         if vectors is None:
             vectors = np.zeros((len(self.passages), manifest.dimension), dtype=np.float32)
-        self.vectors = vectors
+        # One memory-mapped array, or segments read through a slot map (bot/index/vectors.py).
+        self.vectors: NDArray[np.float32] | StoredVectors = vectors
         self.passages_of_paragraph = _PassagesOfParagraph(self.paragraphs)
         self._faiss = faiss_index
         # BM25 as the build wrote it; counted here only for an index never written to disk.
@@ -104,9 +106,9 @@ def load_index(index_dir: Path) -> IndexStore:
                 for name in ("passages", "paragraphs", "texts", "sentences")
             )
         )
-        vectors = np.load(index_dir / files["vectors"], mmap_mode="r")
+        vectors = load_vectors(index_dir, files, manifest.passage_count, manifest.dimension)
         lexical = _load_lexical(index_dir, files, manifest.passage_count)
-        faiss_index = _load_ivf(index_dir, manifest)
+        faiss_index = _load_ivf(index_dir, manifest, vectors)
     except MemoryError:
         need = open_bytes(manifest.passage_count, manifest.dimension) / 2**30
         raise IndexProblem(
@@ -127,8 +129,10 @@ def load_index(index_dir: Path) -> IndexStore:
     return IndexStore(manifest, columns, (), vectors, faiss_index, lexical)
 
 
-def _load_ivf(index_dir: Path, manifest: Manifest) -> Any | None:
-    """The IVF index, its lists filled from the vectors file (None: exact search, made on
+def _load_ivf(
+    index_dir: Path, manifest: Manifest, vectors: NDArray[np.float32] | StoredVectors
+) -> Any | None:
+    """The IVF index, its lists filled from the vectors' files (None: exact search, made on
     first use)."""
     if manifest.faiss_type != "ivf":
         return None
@@ -137,7 +141,8 @@ def _load_ivf(index_dir: Path, manifest: Manifest) -> Any | None:
     if ivf is None or len(ivf.centroids) != manifest.faiss_params.get("nlist"):
         raise ValueError("the IVF files do not match the manifest")
     nprobe = manifest.faiss_params.get("nprobe", 1)
-    return ivf_from_lists(ivf.centroids, ivf.lists, index_dir / files["vectors"], nprobe)
+    blocks = blocks_of(vectors, index_dir / files["vectors"])
+    return ivf_from_lists(ivf.centroids, ivf.lists, blocks, nprobe)
 
 
 def _load_lexical(index_dir: Path, files: dict[str, str], passages: int) -> LexicalIndex:
