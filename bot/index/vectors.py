@@ -4,7 +4,7 @@ Adding one document to a library moves every row after it, so a generation whose
 were one array in row order rewrote them all (146 MB at 95k passages) to store 59 new ones.
 Instead a generation's vectors are *segments*, files that never change once written, and a
 slot map: row r's vector is slot `slots[r]` of the segments laid end to end.  A build writes
-only the vectors it embedded, as a new segment, and the slot map (4-8 bytes a row); the
+only the vectors it embedded, as a new segment, and the slot map (8 bytes a row); the
 segments of the generation it replaces are named again by the new manifest, not copied.
 
 While the layout is simple (one segment in row order, as a build from scratch writes it),
