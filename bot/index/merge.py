@@ -124,12 +124,12 @@ def merge_postings(
         or fresh_entries > int(words.sizes.sum()) - fresh_entries  # the sort is as cheap
     ):
         return fallback(complete(words, carried_from, previous), k1, b)
-    new_of_old = np.full(previous.size, -1, dtype=np.int64)
+    # Rows fit in int32 (postings-<gen>.npy stores them so): half the bytes to move.
+    new_of_old = np.full(previous.size, -1, dtype=np.int32)
     new_of_old[old] = carried
     moved = new_of_old[previous.rows]
     kept = moved >= 0
-    # Wide enough for a new passage's count whatever the previous file's width.
-    counts = np.asarray(previous.counts, dtype=np.uint32)
+    counts = np.asarray(previous.counts)
     rows, kept_per_term = moved, previous.frequencies_of_terms
     if not kept.all():  # passages gone: their postings dropped
         rows, counts = moved[kept], counts[kept]
@@ -150,9 +150,9 @@ def merge_postings(
         known = (at < len(old_terms)) & (
             old_terms[np.minimum(at, len(old_terms) - 1)] == unique_new
         )
-    vocabulary = np.insert(old_terms, at[~known], unique_new[~known])
+    vocabulary = insert_sorted(old_terms, at[~known], unique_new[~known], np.dtype(np.uint64))
     if len(vocabulary) * max(size, 1) >= 2**62:
-        return fallback(words, k1, b)
+        return fallback(complete(words, carried_from, previous), k1, b)
     old_rank = np.searchsorted(vocabulary, old_terms)
     new_rank = np.searchsorted(vocabulary, new_terms)
     frequencies = np.zeros(len(vocabulary), dtype=np.int64)
@@ -162,12 +162,31 @@ def merge_postings(
     # their order, found by binary search on one integer per posting.
     carried_keys = np.repeat(old_rank, kept_per_term[present]) * size + rows
     places = np.searchsorted(carried_keys, new_rank * size + new_rows)
-    merged_rows = np.insert(rows, places, new_rows).astype(np.int32)
-    merged_counts = np.insert(counts, places, new_counts)
+    merged_rows = insert_sorted(rows, places, new_rows, np.dtype(np.int32))
+    # Two bytes a count while they fit, as the previous file holds them.
+    wide = counts.dtype != np.uint16 or (len(new_counts) and int(new_counts.max()) > 65_535)
+    merged_counts = insert_sorted(
+        counts, places, new_counts, np.dtype(np.uint32 if wide else np.uint16)
+    )
     # While no previous term was dropped, every previous word is still used: only the words
     # new to the library are hashed to be looked up (25k hashes, 0.06 s at 95k passages).
     still_used = previous.words if present.all() else frozenset()
     return weigh(words, vocabulary, frequencies, merged_rows, merged_counts, k1, b, still_used)
+
+
+def insert_sorted(
+    base: NDArray[Any], places: NDArray[np.int64], values: NDArray[Any], dtype: np.dtype[Any]
+) -> NDArray[Any]:
+    """`np.insert(base, places, values)` for `places` ascending (as a binary search of sorted
+    values gives them), as `dtype`: without the sort of the places np.insert makes, and
+    with no copy of `base` to widen it first."""
+    out = np.empty(len(base) + len(values), dtype=dtype)
+    new_at = np.asarray(places, dtype=np.int64) + np.arange(len(values), dtype=np.int64)
+    keep = np.ones(len(out), dtype=bool)
+    keep[new_at] = False
+    out[keep] = base
+    out[new_at] = values
+    return out
 
 
 def _fresh_entries(

@@ -193,10 +193,10 @@ def weigh(
     lengths = lengths_of(words).astype(np.float32)
     avg_length = float(lengths.mean()) if size else 0.0
     norm = (k1 * (1 - b + b * lengths / (avg_length or 1.0))).astype(np.float32)
-    postings = np.zeros(len(rows), dtype=POSTING_DTYPE)
+    postings = np.empty(len(rows), dtype=POSTING_DTYPE)
     postings["row"] = rows
     tf = counts.astype(np.float32)
-    postings["weight"] = (tf * (k1 + 1) / (tf + norm[postings["row"]])).astype(np.float32)
+    postings["weight"] = (tf * (k1 + 1) / (tf + norm[rows])).astype(np.float32)
     lexicon = np.zeros(len(vocabulary), dtype=LEXICON_DTYPE)
     lexicon["stop"] = np.cumsum(frequencies)
     lexicon["start"] = lexicon["stop"] - frequencies
@@ -222,7 +222,7 @@ def weigh(
     # Term counts are small: two bytes each unless some passage repeats a term 65,536 times.
     narrow = not len(counts) or int(counts.max()) <= np.iinfo(np.uint16).max
     stored: NDArray[np.unsignedinteger[Any]] = (
-        counts.astype(np.uint16) if narrow else counts.astype(np.uint32)
+        counts.astype(np.uint16, copy=False) if narrow else counts.astype(np.uint32, copy=False)
     )
     return Postings(vocabulary, lexicon, postings, encode_words(kept), stored)
 

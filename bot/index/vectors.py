@@ -246,7 +246,8 @@ def plan_layout(
     new = vectors.segments[-1]
     assert len(kept) == len(vectors.segments) - 1
     segments = len(kept) + (1 if len(new) else 0)
-    dead = vectors.slot_count - len(np.unique(vectors.slots))
+    used = np.bincount(vectors.slots, minlength=vectors.slot_count)
+    dead = vectors.slot_count - int(np.count_nonzero(used))
     if segments > SEGMENT_LIMIT or dead > DEAD_SHARE * vectors.slot_count:
         return Layout([], np.asarray(vectors), None)
     return Layout(kept, new if len(new) else None, vectors.slots)
