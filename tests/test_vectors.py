@@ -183,3 +183,20 @@ def test_an_index_of_the_previous_format_is_rebuilt_and_its_files_removed(
     build_index(corpus, index, FAKE, force=True)  # the old generation is now two back
     assert not list(index.glob("faiss-*")) and not list(index.glob("wordcounts-*"))
     assert vectors_of(index).tobytes() == fresh_vectors(corpus, tmp_path).tobytes()
+
+
+def test_key_rows_find_the_last_row_of_each_key() -> None:
+    from bot.index.reuse import KeyRows, text_keys
+
+    texts = ["a", "b", "a", "c", "b", "d"]
+    keys = text_keys(texts)
+    # Two keys sharing their first 8 bytes (told apart by the rest).
+    twin = keys[3].copy()
+    twin[8:] ^= 0xFF
+    table = np.vstack([keys, twin[None, :]])
+    rows = KeyRows(table)
+    expected = {text: row for row, text in enumerate(texts)}  # what a dict of keys says
+    asked = np.vstack([text_keys(["a", "b", "c", "d", "e"]), twin[None, :]])
+    found = rows.rows_of(asked).tolist()
+    assert found == [expected["a"], expected["b"], expected["c"], expected["d"], -1, 6]
+    assert rows.rows_of(text_keys(["c"])).tolist() == [3]  # the twin is later, not it

@@ -55,7 +55,7 @@ class Previous:
     the row of its vector (and of its lexical entries)."""
 
     manifest: Manifest
-    rows: dict[bytes, int]
+    rows: KeyRows
     vectors: NDArray[np.float32] | StoredVectors  # memory-mapped
     words: WordCounts  # each passage's number of terms and length (no entries)
     keys: NDArray[np.uint8]  # memory-mapped: each passage's text key
@@ -93,7 +93,7 @@ def previous_generation(index_dir: Path, model: str, dimension: int) -> Previous
         vectors = load_vectors(index_dir, manifest.files, count, dimension)
         if table.dtype != KEYS_DTYPE or table.shape != (count,):
             return None
-        rows = {key: row for row, key in enumerate(_key_bytes(table["key"]))}
+        rows = KeyRows(table["key"])
         words = set(decode_words(np.load(index_dir / manifest.files["words"], mmap_mode="r")))
         columns = _columns(index_dir, manifest)
         postings = previous_postings(index_dir, manifest, words)
@@ -118,6 +118,46 @@ def _columns(index_dir: Path, manifest: Manifest) -> Columns | None:
         )
     )
     return columns if columns.fit(manifest.passage_count, manifest.paragraph_count) else None
+
+
+class KeyRows:
+    """The previous generation's rows by text key: `rows_of(keys)` gives, for each key, the
+    last row holding it (-1: none), as a dictionary of every key would, found by binary
+    search on the keys' first 8 bytes: no Python object per row (a dictionary of 95k keys
+    cost 0.07 s of every build)."""
+
+    def __init__(self, keys: NDArray[np.uint8]) -> None:
+        self._keys = np.ascontiguousarray(keys, dtype=np.uint8).reshape(-1, KEY_BYTES)
+        heads = _heads(self._keys)
+        # Stable: rows ascending among equal heads, so the last of a run is the last row.
+        self._order = np.argsort(heads, kind="stable")
+        self._heads = heads[self._order]
+
+    def rows_of(self, keys: NDArray[np.uint8]) -> NDArray[np.int64]:
+        wanted = np.ascontiguousarray(keys, dtype=np.uint8).reshape(-1, KEY_BYTES)
+        found = np.full(len(wanted), -1, dtype=np.int64)
+        if not len(self._heads) or not len(wanted):
+            return found
+        heads = _heads(wanted)
+        stops = np.searchsorted(self._heads, heads, side="right")
+        starts = np.searchsorted(self._heads, heads, side="left")
+        # Almost always the last row of a run of equal heads is the key's: all at once.
+        last = self._order[np.maximum(stops - 1, 0)]
+        hit = (stops > starts) & (self._keys[last] == wanted).all(axis=1)
+        found[hit] = last[hit]
+        # Two different keys with the same first 8 bytes: the rest of the run, one by one.
+        for number in np.flatnonzero(~hit & (stops - starts > 1)).tolist():
+            for position in range(int(stops[number]) - 2, int(starts[number]) - 1, -1):
+                row = int(self._order[position])
+                if np.array_equal(self._keys[row], wanted[number]):
+                    found[number] = row
+                    break
+        return found
+
+
+def _heads(keys: NDArray[np.uint8]) -> NDArray[np.uint64]:
+    """Each key's first 8 bytes as one integer."""
+    return np.ascontiguousarray(keys[:, :8]).view("<u8").ravel()
 
 
 def _key_bytes(keys: NDArray[np.uint8]) -> list[bytes]:
@@ -153,11 +193,14 @@ def plan_vectors(
     keys[cut_now] = text_keys([texts[row] for row in cut_now]).reshape(-1, KEY_BYTES)
     to_embed: list[int] = []
     first_row: dict[bytes, int] = {}
-    old_rows = previous.rows if previous is not None else {}
+    old_rows = (
+        previous.rows.rows_of(keys[cut_now]).tolist()
+        if previous is not None
+        else [-1] * len(cut_now)
+    )
     cut_keys = _key_bytes(keys[cut_now])
-    for row, key in zip(cut_now, cut_keys, strict=True):
-        old = old_rows.get(key)
-        if old is not None:
+    for row, key, old in zip(cut_now, cut_keys, old_rows, strict=True):
+        if old >= 0:
             reused_from[row] = old
         elif first_row.setdefault(key, row) == row:
             to_embed.append(row)
