@@ -179,10 +179,11 @@ def _write_index(
     check_fits(cut.passage_count, embedder.dimension, allow_large)
     texts, columns = cut.texts, cut.columns
     plan = plan_vectors(texts, previous, cut.carried_from)
-    vectors = assemble_vectors(plan, texts, previous, embedder, EMBED_BATCH, progress)
+    # BM25 first: nothing in it needs the vectors.
     words = count_words(texts, cut.carried_from, previous.words if previous else None)
     lexical = merge_postings(words, cut.carried_from, previous.postings if previous else None)
     assert lexical.frequencies is not None  # a build's postings always have them
+    vectors = assemble_vectors(plan, texts, previous, embedder, EMBED_BATCH, progress)
     described = describe(documents, cut.section_passages)
     counts = VectorCounts(int((plan.reused_from >= 0).sum()), len(plan.to_embed), plan.removed)
     faiss_type, params = choose_faiss_type(cut.passage_count)
