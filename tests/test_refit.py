@@ -140,10 +140,7 @@ def test_index_recalibrate_option(
 
 
 def centroids(index_dir: Path) -> np.ndarray[Any, Any]:
-    import faiss
-
-    manifest = read_manifest(index_dir)
-    ivf = faiss.read_index(str(index_dir / manifest.files["faiss"]))
+    ivf = load_index(index_dir).faiss_index
     return np.asarray(ivf.quantizer.reconstruct_n(0, ivf.nlist))
 
 

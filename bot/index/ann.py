@@ -1,9 +1,15 @@
-"""The FAISS index over the passage vectors: exact while it is fast enough, IVF beyond."""
+"""The FAISS index over the passage vectors: exact while it is fast enough, IVF beyond.
+
+Neither is written to disk as a FAISS file: the vectors are (bot/index/vectors.py), and for
+IVF the trained centroids and each row's list (centroids-, lists-<gen>.npy, a few MB), from
+which opening fills the index's lists directly.  A FAISS file would hold every vector a
+second time (148 MB at 95k passages, rewritten by every build).
+"""
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -12,6 +18,8 @@ from bot.errors import IndexProblem
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
+
+    from bot.index.vectors import StoredVectors
 
 # Up to this many passages exact search is always right and costs at most a few ms per
 # question (one FAISS thread: ~0.15 us per vector); beyond, IVF answers in about a millisecond
@@ -49,74 +57,96 @@ def build_faiss(vectors: NDArray[np.float32], faiss_type: str, params: dict[str,
         return flat
     if faiss_type != "ivf":
         raise IndexProblem(f"unknown FAISS index type {faiss_type!r}")
-    quantizer = faiss.IndexFlatIP(dimension)
-    ivf = faiss.IndexIVFFlat(quantizer, dimension, params["nlist"], faiss.METRIC_INNER_PRODUCT)
+    centroids = train_centroids(vectors, params["nlist"])
+    lists = assign_lists(centroids, vectors)
+    rows = np.arange(len(vectors), dtype=np.int64)
+    return ivf_from_lists(centroids, lists, [(rows, vectors)], params["nprobe"])
+
+
+def train_centroids(
+    vectors: NDArray[np.float32] | StoredVectors, nlist: int
+) -> NDArray[np.float32]:
+    """The IVF quantizer's `nlist` centroids, trained (k-means) on a sample of `vectors`."""
+    import faiss
+
+    dimension = vectors.shape[1]
+    ivf = faiss.IndexIVFFlat(
+        faiss.IndexFlatIP(dimension), dimension, nlist, faiss.METRIC_INNER_PRODUCT
+    )
     rng = np.random.default_rng(0)
-    sample_size = min(len(vectors), params["nlist"] * 64)
+    sample_size = min(len(vectors), nlist * 64)
     sample = vectors[rng.choice(len(vectors), sample_size, replace=False)]
     ivf.train(np.ascontiguousarray(sample))
-    ivf.nprobe = params["nprobe"]
-    ivf.add(np.ascontiguousarray(vectors))
-    return ivf
+    return np.asarray(ivf.quantizer.reconstruct_n(0, nlist), dtype=np.float32)
 
 
-def read_ivf(path: Path, dimension: int, nlist: int) -> Any | None:
-    """The IVF index a previous generation wrote, memory-mapped, if it can lend its trained
-    quantizer to `nlist` lists of `dimension`-vectors; None otherwise (then train anew)."""
+def assign_lists(
+    centroids: NDArray[np.float32], vectors: NDArray[np.float32] | StoredVectors
+) -> NDArray[np.int32]:
+    """Each vector's IVF list: its nearest centroid by inner product, as FAISS's own `add`
+    assigns it (the same flat search)."""
     import faiss
 
-    try:
-        index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
-    except (RuntimeError, OSError):
-        return None
-    # The object read itself (what this stage writes), never a view into it: a view does not
-    # keep the index it points into alive.
-    if not isinstance(index, faiss.IndexIVF):
-        return None
-    if index.d != dimension or index.nlist != nlist or not index.is_trained:
-        return None
-    return index
+    quantizer = faiss.IndexFlatIP(centroids.shape[1])
+    quantizer.add(np.ascontiguousarray(centroids))
+    if not len(vectors):
+        return np.zeros(0, dtype=np.int32)
+    _, nearest = quantizer.search(np.ascontiguousarray(vectors, dtype=np.float32), 1)
+    return nearest[:, 0].astype(np.int32)
 
 
-def list_of_each_vector(ivf: Any) -> NDArray[np.int64]:
-    """For every vector an IVF index holds (by its id), the list it was assigned to."""
-    import faiss
-
-    lists = np.full(ivf.ntotal, -1, dtype=np.int64)
-    inverted = ivf.invlists
-    for number in range(ivf.nlist):
-        size = inverted.list_size(number)
-        if size:
-            lists[faiss.rev_swig_ptr(inverted.get_ids(number), size)] = number
-    return lists
-
-
-def ivf_reusing_quantizer(
-    vectors: NDArray[np.float32],
-    params: dict[str, int],
-    previous: Any,
-    previous_row: NDArray[np.int64],
+def ivf_from_lists(
+    centroids: NDArray[np.float32],
+    lists: NDArray[np.int32],
+    blocks: Iterable[tuple[NDArray[np.int64], NDArray[np.float32]]],
+    nprobe: int,
 ) -> Any:
-    """An IVF index over `vectors` on the previous index's trained centroids, not trained
-    again: a vector the previous index held (`previous_row` >= 0) stays in its list, and only
-    the others are assigned, to their nearest centroid."""
+    """The IVF index with row r's vector in list `lists[r]` (each list's rows ascending, as
+    FAISS's own `add` leaves them): the index's lists are filled directly from `blocks`,
+    (rows, their vectors) a block at a time (bot/index/vectors.py `blocks_of`)."""
     import faiss
 
-    dimension, nlist = vectors.shape[1], params["nlist"]
+    nlist, dimension = centroids.shape
     quantizer = faiss.IndexFlatIP(dimension)
-    quantizer.add(previous.quantizer.reconstruct_n(0, nlist))
+    quantizer.add(np.ascontiguousarray(centroids))
     ivf = faiss.IndexIVFFlat(quantizer, dimension, nlist, faiss.METRIC_INNER_PRODUCT)
     ivf.is_trained = True
-    ivf.nprobe = params["nprobe"]
-    old_lists = list_of_each_vector(previous)
-    lists = np.full(len(vectors), -1, dtype=np.int64)
-    kept = (previous_row >= 0) & (previous_row < len(old_lists))
-    lists[kept] = old_lists[previous_row[kept]]
-    new = np.flatnonzero(lists < 0)
-    if len(new):
-        _, nearest = quantizer.search(np.ascontiguousarray(vectors[new]), 1)
-        lists[new] = nearest[:, 0]
-    everything = np.ascontiguousarray(vectors)
-    # FAISS's add with the lists given (what faiss.contrib.ivf_tools.add_preassigned calls).
-    ivf.add_core(len(everything), faiss.swig_ptr(everything), None, faiss.swig_ptr(lists))
+    ivf.nprobe = nprobe
+    lists = np.asarray(lists, dtype=np.int32)
+    sizes = np.bincount(lists, minlength=nlist)
+    order = np.argsort(lists, kind="stable")  # by list, rows ascending within each
+    begins = np.cumsum(sizes) - sizes
+    # Each row's place in its list.
+    position = np.empty(len(lists), dtype=np.int64)
+    position[order] = np.arange(len(lists), dtype=np.int64) - np.repeat(begins, sizes)
+    inverted: Any = ivf.invlists
+    codes: list[NDArray[np.float32]] = []
+    for number, size in enumerate(sizes.tolist()):
+        if not size:
+            codes.append(np.zeros((0, dimension), dtype=np.float32))
+            continue
+        inverted.resize(number, size)
+        raw = faiss.rev_swig_ptr(inverted.get_codes(number), size * dimension * 4)
+        codes.append(raw.view(np.float32).reshape(size, dimension))
+        ids = faiss.rev_swig_ptr(inverted.get_ids(number), size)
+        ids[:] = order[begins[number] : begins[number] + size]
+    for rows, block in blocks:
+        of_block = lists[rows]
+        within = np.argsort(of_block, kind="stable")
+        sorted_lists = of_block[within]
+        cuts = np.flatnonzero(np.diff(sorted_lists)) + 1
+        starts = [0, *cuts.tolist()]
+        stops = [*cuts.tolist(), len(within)]
+        for start, stop in zip(starts, stops, strict=True):
+            if start == stop:
+                continue
+            picked = within[start:stop]
+            places = position[rows[picked]]
+            target = codes[int(sorted_lists[start])]
+            first, last = int(places[0]), int(places[-1])
+            if last - first == stop - start - 1:  # rows in order: a block of the list
+                np.take(block, picked, axis=0, out=target[first : last + 1])
+            else:
+                target[places] = block[picked]
+    ivf.ntotal = len(lists)
     return ivf

@@ -7,10 +7,13 @@ Layout of the index directory:
     passages-, paragraphs-, texts-, sentences-<gen>.npy
                                passages (row i is vector i) and paragraphs (their context) as
                                columns, memory-mapped at start-up (bot/index/records.py)
-    vectors-<gen>.npy          float32 passage vectors, L2-normalised
+    vectors-<gen>.npy          float32 passage vectors, L2-normalised: one file in row order,
+    slots-<gen>.npy            or the segments earlier builds wrote and the vectors this one
+                               embedded, with each row's slot among them (bot/index/vectors.py)
     keys-<gen>.npy             a digest of each passage's text: the next build reuses the vector
-                               (and term counts) of every text it finds here (bot/index/reuse.py)
-    vocabulary-, lexicon-, postings-, wordcounts-<gen>.npy
+                               of every text it finds here (bot/index/reuse.py); and each
+                               passage's number of terms and length, for BM25
+    vocabulary-, lexicon-, postings-<gen>.npy
                                the BM25 index, built here and memory-mapped at start-up
                                (bot/index/postings.py)
     frequencies-<gen>.npy      each posting's term count: the next build merges these
@@ -18,7 +21,11 @@ Layout of the index directory:
                                (bot/index/merge.py)
     initials-<gen>.npy         the initials of the corpus's names of several words, for the
                                missing-name rule (bot/index/initials.py)
-    faiss-<gen>.index          the approximate FAISS index, for large collections only
+    centroids-, lists-<gen>.npy
+                               for large collections only, the IVF index: its quantizer's
+                               centroids and each passage's list; opening fills the FAISS
+                               lists from vectors-<gen>.npy (bot/index/ann.py), so the
+                               vectors are stored once
     .stamps.json               each corpus file's size, time and hash as the last build saw
                                them: the staleness check reads only files that changed
                                (bot/index/fingerprint.py)
@@ -43,7 +50,7 @@ import numpy as np
 from bot.corpus import CorpusProblem, read_document
 from bot.corpus.read import read_corpus_with
 from bot.errors import CorpusError
-from bot.index.ann import choose_faiss_type
+from bot.index.ann import choose_faiss_type, ivf_from_lists
 from bot.index.approximate import approximate_index
 from bot.index.carry import cut_library, records_of
 from bot.index.embedding import Embedder
@@ -70,6 +77,7 @@ from bot.index.reuse import (
     previous_generation,
 )
 from bot.index.staleness import staleness, staleness_and_manifest
+from bot.index.vectors import blocks_of, plan_layout, segment_key
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -175,14 +183,15 @@ def _write_index(
     check_fits(cut.passage_count, embedder.dimension, allow_large)
     texts, columns = cut.texts, cut.columns
     plan = plan_vectors(texts, previous, cut.carried_from)
-    vectors = assemble_vectors(plan, texts, previous, embedder, EMBED_BATCH, progress)
-    words = count_words(texts, plan.reused_from, previous.words if previous else None)
+    # BM25 first: nothing in it needs the vectors.
+    words = count_words(texts, cut.carried_from, previous.words if previous else None)
     lexical = merge_postings(words, cut.carried_from, previous.postings if previous else None)
     assert lexical.frequencies is not None  # a build's postings always have them
+    vectors = assemble_vectors(plan, texts, previous, embedder, EMBED_BATCH, progress)
     described = describe(documents, cut.section_passages)
     counts = VectorCounts(int((plan.reused_from >= 0).sum()), len(plan.to_embed), plan.removed)
     faiss_type, params = choose_faiss_type(cut.passage_count)
-    approximate, quantizer = approximate_index(
+    ivf, quantizer = approximate_index(
         index_dir, vectors, faiss_type, params, previous, plan.reused_from, counts.changed, refit
     )
     generation = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
@@ -191,9 +200,7 @@ def _write_index(
         "paragraphs": columns.paragraphs,
         "texts": columns.texts,
         "sentences": columns.sentences,
-        "vectors": vectors,
         "keys": keys_table(plan.keys, words),
-        "wordcounts": words.entries,
         "vocabulary": lexical.vocabulary,
         "lexicon": lexical.lexicon,
         "postings": lexical.postings,
@@ -203,9 +210,16 @@ def _write_index(
             columns, cut.carried_from, _previous_initials(index_dir, previous)
         ),
     }
-    files = {name: f"{name}-{generation}.npy" for name in arrays}
-    if approximate is not None:
-        files["faiss"] = f"faiss-{generation}.index"
+    if ivf is not None:
+        arrays["centroids"], arrays["lists"] = ivf.centroids, ivf.lists
+    layout = plan_layout(vectors, previous.manifest.files if previous is not None else None)
+    if layout.slots is not None:
+        arrays["slots"] = layout.slots
+    if layout.new is not None:
+        arrays[segment_key(len(layout.kept))] = layout.new
+    files = {name: f"{name.split('.')[0]}-{generation}.npy" for name in arrays}
+    # The segments of earlier generations the new one reads (bot/index/vectors.py).
+    files.update({segment_key(number): name for number, name in enumerate(layout.kept)})
     manifest = Manifest(
         model=embedder.name,
         dimension=embedder.dimension,
@@ -242,11 +256,15 @@ def _write_index(
             manifest,
             passages,
             paragraphs,
-            vectors,
+            # Calibration ranks every passage: one array (a build that calibrates has
+            # embedded a tenth of the library or more anyway).
+            np.asarray(vectors, dtype=np.float32),
             embedder,
             LexicalIndex(len(passages), lexical),
             # The index the server will search (not a flat copy built again).
-            approximate,
+            None
+            if ivf is None
+            else ivf_from_lists(ivf.centroids, ivf.lists, blocks_of(vectors), params["nprobe"]),
         )
         manifest = replace(
             manifest, calibration=thresholds, calibration_fit=calibration.fit.to_json()
@@ -254,7 +272,7 @@ def _write_index(
     else:
         said = None  # nothing calibrated (no calibrator given), nothing to say
     counts = replace(counts, calibration=said, quantizer=quantizer)
-    publish_generation(index_dir, arrays, approximate, manifest)
+    publish_generation(index_dir, arrays, manifest)
     return manifest, counts
 
 

@@ -21,13 +21,21 @@ from bot.index.passages import Passage
 # 4: vectors reused across builds (keys), BM25 and the records as memory-mapped arrays.
 # 5: the calibration is of the refitted ranking (scripts/fit_fusion.py): scores moved.
 # 6: calibration places "absent" a fifth of the gap up, not a quarter: stored cuts moved.
-FORMAT_VERSION = 6
+# 7: the IVF index as centroids and lists over the vectors file, not a FAISS file; no
+#    forward index (wordcounts): passage lengths beside the text keys; vectors in segments
+#    with a slot map (bot/index/vectors.py).
+FORMAT_VERSION = 7
 MANIFEST = "manifest.json"
+# The files of an IVF index (large collections only).
+IVF_STEMS = frozenset({"centroids", "lists"})
+# Kinds no generation writes any more, still removed when an older generation is replaced.
+FORMER_STEMS = frozenset({"faiss", "wordcounts"})
 # The kinds of file a generation holds (bot/index/build.py describes each).
 GENERATION_STEMS = frozenset(
-    {"passages", "paragraphs", "texts", "sentences", "vectors", "faiss", "keys"}
-    | {"vocabulary", "lexicon", "postings", "frequencies", "wordcounts", "words"}
+    {"passages", "paragraphs", "texts", "sentences", "vectors", "slots", "keys"}
+    | {"vocabulary", "lexicon", "postings", "frequencies", "words"}
     | {"initials"}
+    | IVF_STEMS
 )
 GENERATION_FILE = re.compile(rf"(?:{'|'.join(sorted(GENERATION_STEMS))})-[A-Za-z0-9_.-]+")
 

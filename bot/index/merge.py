@@ -114,34 +114,32 @@ def merge_postings(
     carried = np.flatnonzero(carried_from >= 0)
     old = carried_from[carried]
     fresh = np.flatnonzero(carried_from < 0)
+    assert words.counted is None or np.array_equal(words.counted, fresh)
     fresh_entries = int(words.sizes[fresh].sum())
     if (
         previous is None
         or not len(carried)
         or int(old.max()) >= previous.size
         or (np.diff(old) <= 0).any()  # renumbered postings would leave their order
-        or fresh_entries > len(words.entries) - fresh_entries  # the sort is as cheap
+        or fresh_entries > int(words.sizes.sum()) - fresh_entries  # the sort is as cheap
     ):
-        return fallback(words, k1, b)
-    new_of_old = np.full(previous.size, -1, dtype=np.int64)
+        return fallback(complete(words, carried_from, previous), k1, b)
+    # Rows fit in int32 (postings-<gen>.npy stores them so): half the bytes to move.
+    new_of_old = np.full(previous.size, -1, dtype=np.int32)
     new_of_old[old] = carried
     moved = new_of_old[previous.rows]
     kept = moved >= 0
-    # Wide enough for a new passage's count whatever the previous file's width.
-    counts = np.asarray(previous.counts, dtype=np.uint32)
+    counts = np.asarray(previous.counts)
     rows, kept_per_term = moved, previous.frequencies_of_terms
     if not kept.all():  # passages gone: their postings dropped
         rows, counts = moved[kept], counts[kept]
         term_starts = np.cumsum(kept_per_term) - kept_per_term
         kept_per_term = np.add.reduceat(kept.astype(np.int64), term_starts)
     # The entries of the passages cut now, in (term, row) order.
-    starts = words.starts
-    where = ranges(starts[fresh], words.sizes[fresh])
-    new_terms = words.entries["term"][where]
+    new_terms, new_counts = _fresh_entries(words, fresh)
     new_rows = np.repeat(fresh, words.sizes[fresh])
     order = np.lexsort((new_rows, new_terms))
-    new_terms, new_rows = new_terms[order], new_rows[order]
-    new_counts = words.entries["count"][where][order]
+    new_terms, new_rows, new_counts = new_terms[order], new_rows[order], new_counts[order]
     # The vocabulary: the previous terms some posting still uses, and the terms new to it.
     present = kept_per_term > 0
     old_terms = np.asarray(previous.vocabulary)[present]
@@ -152,9 +150,9 @@ def merge_postings(
         known = (at < len(old_terms)) & (
             old_terms[np.minimum(at, len(old_terms) - 1)] == unique_new
         )
-    vocabulary = np.insert(old_terms, at[~known], unique_new[~known])
+    vocabulary = insert_sorted(old_terms, at[~known], unique_new[~known], np.dtype(np.uint64))
     if len(vocabulary) * max(size, 1) >= 2**62:
-        return fallback(words, k1, b)
+        return fallback(complete(words, carried_from, previous), k1, b)
     old_rank = np.searchsorted(vocabulary, old_terms)
     new_rank = np.searchsorted(vocabulary, new_terms)
     frequencies = np.zeros(len(vocabulary), dtype=np.int64)
@@ -164,9 +162,66 @@ def merge_postings(
     # their order, found by binary search on one integer per posting.
     carried_keys = np.repeat(old_rank, kept_per_term[present]) * size + rows
     places = np.searchsorted(carried_keys, new_rank * size + new_rows)
-    merged_rows = np.insert(rows, places, new_rows).astype(np.int32)
-    merged_counts = np.insert(counts, places, new_counts)
+    merged_rows = insert_sorted(rows, places, new_rows, np.dtype(np.int32))
+    # Two bytes a count while they fit, as the previous file holds them.
+    wide = counts.dtype != np.uint16 or (len(new_counts) and int(new_counts.max()) > 65_535)
+    merged_counts = insert_sorted(
+        counts, places, new_counts, np.dtype(np.uint32 if wide else np.uint16)
+    )
     # While no previous term was dropped, every previous word is still used: only the words
     # new to the library are hashed to be looked up (25k hashes, 0.06 s at 95k passages).
     still_used = previous.words if present.all() else frozenset()
     return weigh(words, vocabulary, frequencies, merged_rows, merged_counts, k1, b, still_used)
+
+
+def insert_sorted(
+    base: NDArray[Any], places: NDArray[np.int64], values: NDArray[Any], dtype: np.dtype[Any]
+) -> NDArray[Any]:
+    """`np.insert(base, places, values)` for `places` ascending (as a binary search of sorted
+    values gives them), as `dtype`: without the sort of the places np.insert makes, and
+    with no copy of `base` to widen it first."""
+    out = np.empty(len(base) + len(values), dtype=dtype)
+    new_at = np.asarray(places, dtype=np.int64) + np.arange(len(values), dtype=np.int64)
+    keep = np.ones(len(out), dtype=bool)
+    keep[new_at] = False
+    out[keep] = base
+    out[new_at] = values
+    return out
+
+
+def _fresh_entries(
+    words: WordCounts, fresh: NDArray[np.int64]
+) -> tuple[NDArray[np.uint64], NDArray[np.uint32]]:
+    """The terms and counts of the passages `fresh`, one passage after another."""
+    if words.counted is not None:  # only they were counted
+        return words.entries["term"], words.entries["count"]
+    where = ranges(words.starts[fresh], words.sizes[fresh])
+    return words.entries["term"][where], words.entries["count"][where]
+
+
+def complete(
+    words: WordCounts, carried_from: NDArray[np.int64], previous: PreviousPostings | None
+) -> WordCounts:
+    """`words` with every passage's entries: a carried passage's (`carried_from` its row in
+    the previous generation) read back from the previous postings, for `invert` when the
+    merge cannot apply (a sort of every posting by row, as costly as inverting)."""
+    if words.counted is None:
+        return words
+    carried = np.flatnonzero(carried_from >= 0)
+    if not len(carried):
+        return replace(words, counted=None)
+    if previous is None:
+        raise ValueError("carried passages need the previous generation's postings")
+    new_of_old = np.full(previous.size, -1, dtype=np.int64)
+    new_of_old[carried_from[carried]] = carried
+    moved = new_of_old[np.asarray(previous.rows)]
+    kept = moved >= 0
+    old_terms = np.repeat(np.asarray(previous.vocabulary), previous.frequencies_of_terms)
+    rows = np.concatenate([moved[kept], np.repeat(words.counted, words.sizes[words.counted])])
+    terms = np.concatenate([old_terms[kept], words.entries["term"]])
+    counts = np.concatenate([np.asarray(previous.counts)[kept], words.entries["count"]])
+    # By row; within a passage the order of its terms does not matter to `invert`.
+    order = np.argsort(rows, kind="stable")
+    entries = np.zeros(len(order), dtype=words.entries.dtype)
+    entries["term"], entries["count"] = terms[order], counts[order]
+    return replace(words, entries=entries, counted=None)

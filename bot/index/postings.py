@@ -1,16 +1,16 @@
 """The lexical index on disk: BM25 postings written at build time, memory-mapped at start.
 
 Counting terms is the slow part of BM25 (tokenising every passage); it happens once, in the
-build, and only for passages whose text is new: a reused passage's term counts come from the
-previous generation's forward index, as its vector does.  Four arrays per generation:
+build, and only for the passages of documents cut again: a carried passage's term counts stay
+in the previous generation's postings, renumbered by the merge (bot/index/merge.py), and its
+number of terms and length are kept beside its text key (keys-<gen>.npy).  Arrays per
+generation:
 
     vocabulary-<gen>.npy   uint64, sorted: the 64-bit hash of each term (a query term is found
                            by binary search, so opening the index builds no dictionary)
     lexicon-<gen>.npy      per term: where its postings start and stop, and its idf
     postings-<gen>.npy     per (term, passage): the passage row and its BM25 weight
                            tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / mean length))
-    wordcounts-<gen>.npy   per (passage, term), in passage order: the forward index the next
-                           build reuses; a passage's entries are counted in keys-<gen>.npy
     words-<gen>.npy        the single words (not word pairs) as text, sorted, one per line in
                            UTF-8: ranking looks words up by prefix (bot/search/ranking.py)
 
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot.index.lexical import BM25_B, BM25_K1, index_terms
-from bot.index.runs import copy_segments, ranges
+from bot.index.runs import copy_rows
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -51,53 +51,70 @@ def term_hash(term: str) -> int:
 
 @dataclass
 class WordCounts:
-    """The forward index: each passage's distinct terms and how often each occurs."""
+    """Each passage's number of distinct terms (`sizes`) and length in terms (`lengths`), and
+    the forward index of the passages `counted` (every passage when None): their distinct
+    terms and how often each occurs, passage by passage.  A build counts only the passages
+    it cuts; a carried passage's terms are in the previous generation's postings, which the
+    merge renumbers (bot/index/merge.py), so no forward index is kept on disk."""
 
     sizes: NDArray[np.int64]  # distinct terms per passage
-    entries: NDArray[np.void]  # WORDCOUNT_DTYPE, passage by passage
+    entries: NDArray[np.void]  # WORDCOUNT_DTYPE, the counted passages one after another
     # The text of the single words (pair terms hold "_") met while counting, or reused.
     words: set[str] | None = None
+    lengths: NDArray[np.int64] | None = None  # per passage; from `entries` when None
+    counted: NDArray[np.int64] | None = None  # ascending; None: every passage
 
     @property
     def starts(self) -> NDArray[np.int64]:
-        starts = np.zeros(len(self.sizes) + 1, dtype=np.int64)
-        np.cumsum(self.sizes, out=starts[1:])
+        """Where each counted passage's entries start in `entries` (and where the last ends)."""
+        sizes = self.sizes if self.counted is None else self.sizes[self.counted]
+        starts = np.zeros(len(sizes) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=starts[1:])
         return starts
 
 
 def count_words(
     texts: Sequence[str],
-    reused_from: NDArray[np.int64],
+    carried_from: NDArray[np.int64],
     previous: WordCounts | None,
 ) -> WordCounts:
-    """Term counts of every passage: copied for a passage reused from the previous generation
-    (`reused_from` its row there, -1 when new), counted for the others."""
+    """The passages cut now (`carried_from` < 0) tokenised and counted; a passage carried
+    over (`carried_from` its row in the previous generation) takes its number of terms and
+    its length from `previous`, and its term counts stay in the previous postings."""
     sizes = np.zeros(len(texts), dtype=np.int64)
-    new_rows = np.flatnonzero(reused_from < 0)
+    lengths = np.zeros(len(texts), dtype=np.int64)
+    counted = np.flatnonzero(carried_from < 0)
     new_terms: list[int] = []
     new_counts: list[int] = []
     words: set[str] = set(previous.words or ()) if previous is not None else set()
-    for row in new_rows.tolist():
-        counts = Counter(index_terms(texts[row]))
+    for row in counted.tolist():
+        terms = index_terms(texts[row])
+        counts = Counter(terms)
         words.update(term for term in counts if "_" not in term)
-        sizes[row] = len(counts)
+        sizes[row], lengths[row] = len(counts), len(terms)
         new_terms.extend(term_hash(term) for term in counts)
         new_counts.extend(counts.values())
-    reused = np.flatnonzero(reused_from >= 0)
-    old_rows = reused_from[reused]
-    if len(reused):
+    carried = np.flatnonzero(carried_from >= 0)
+    if len(carried):
         assert previous is not None
-        sizes[reused] = previous.sizes[old_rows]
-    result = WordCounts(sizes, np.zeros(int(sizes.sum()), dtype=WORDCOUNT_DTYPE), words)
-    starts = result.starts
-    if len(new_rows):
-        where = ranges(starts[new_rows], sizes[new_rows])
-        result.entries["term"][where] = np.array(new_terms, dtype=np.uint64)
-        result.entries["count"][where] = np.array(new_counts, dtype=np.uint32)
-    if len(reused):
-        assert previous is not None
-        copy_segments(result.entries, starts, reused, previous.entries, previous.starts, old_rows)
-    return result
+        old_rows = carried_from[carried]
+        copy_rows(sizes, carried, previous.sizes, old_rows)
+        copy_rows(lengths, carried, lengths_of(previous), old_rows)
+    entries = np.zeros(len(new_terms), dtype=WORDCOUNT_DTYPE)
+    entries["term"] = np.array(new_terms, dtype=np.uint64)
+    entries["count"] = np.array(new_counts, dtype=np.uint32)
+    return WordCounts(sizes, entries, words, lengths, counted if len(carried) else None)
+
+
+def lengths_of(words: WordCounts) -> NDArray[np.int64]:
+    """Each passage's length in terms (its term counts summed), as BM25 normalises by it."""
+    if words.lengths is not None:
+        return words.lengths
+    assert words.counted is None  # every passage's entries are there
+    totals = np.zeros(len(words.entries) + 1, dtype=np.int64)
+    np.cumsum(words.entries["count"], out=totals[1:])
+    starts = words.starts
+    return totals[starts[1:]] - totals[starts[:-1]]
 
 
 @dataclass
@@ -144,6 +161,7 @@ def decode_words(blob: NDArray[np.uint8]) -> list[str]:
 
 def invert(words: WordCounts, k1: float = BM25_K1, b: float = BM25_B) -> Postings:
     """BM25 postings from the forward index (the same arithmetic as `BM25.__init__`)."""
+    assert words.counted is None, "invert needs every passage's term counts"
     size = len(words.sizes)
     rows = np.repeat(np.arange(size, dtype=np.int32), words.sizes)
     # Stable: within a term, postings stay in passage order, as BM25 lists them.
@@ -172,13 +190,13 @@ def weigh(
     words kept (`known_words` are known to be in the vocabulary: not hashed again).  Shared
     by `invert` and the merge (bot/index/merge.py), so both give the same bytes."""
     size = len(words.sizes)
-    lengths = passage_lengths(words)
+    lengths = lengths_of(words).astype(np.float32)
     avg_length = float(lengths.mean()) if size else 0.0
     norm = (k1 * (1 - b + b * lengths / (avg_length or 1.0))).astype(np.float32)
-    postings = np.zeros(len(rows), dtype=POSTING_DTYPE)
+    postings = np.empty(len(rows), dtype=POSTING_DTYPE)
     postings["row"] = rows
     tf = counts.astype(np.float32)
-    postings["weight"] = (tf * (k1 + 1) / (tf + norm[postings["row"]])).astype(np.float32)
+    postings["weight"] = (tf * (k1 + 1) / (tf + norm[rows])).astype(np.float32)
     lexicon = np.zeros(len(vocabulary), dtype=LEXICON_DTYPE)
     lexicon["stop"] = np.cumsum(frequencies)
     lexicon["start"] = lexicon["stop"] - frequencies
@@ -204,17 +222,9 @@ def weigh(
     # Term counts are small: two bytes each unless some passage repeats a term 65,536 times.
     narrow = not len(counts) or int(counts.max()) <= np.iinfo(np.uint16).max
     stored: NDArray[np.unsignedinteger[Any]] = (
-        counts.astype(np.uint16) if narrow else counts.astype(np.uint32)
+        counts.astype(np.uint16, copy=False) if narrow else counts.astype(np.uint32, copy=False)
     )
     return Postings(vocabulary, lexicon, postings, encode_words(kept), stored)
-
-
-def passage_lengths(words: WordCounts) -> NDArray[np.float32]:
-    """Each passage's length in terms (its term counts summed), as BM25 normalises by it."""
-    totals = np.zeros(len(words.entries) + 1, dtype=np.int64)
-    np.cumsum(words.entries["count"], out=totals[1:])
-    starts = words.starts
-    return (totals[starts[1:]] - totals[starts[:-1]]).astype(np.float32)
 
 
 class IdfLookup:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot.errors import IndexProblem
-from bot.index.manifest import GENERATION_STEMS, MANIFEST, Manifest
+from bot.index.manifest import FORMER_STEMS, GENERATION_STEMS, MANIFEST, Manifest
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -34,11 +34,9 @@ WRITERS = 2
 def publish_generation(
     index_dir: Path,
     arrays: dict[str, NDArray[Any]],
-    approximate: Any | None,
     manifest: Manifest,
 ) -> None:
-    """Write `arrays` (by their name in `manifest.files`) and the FAISS index `approximate`
-    (None for exact search), then swap in `manifest`."""
+    """Write `arrays` (by their name in `manifest.files`), then swap in `manifest`."""
     files = manifest.files
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
@@ -48,8 +46,6 @@ def publish_generation(
             writes: list[Callable[[], None]] = [
                 partial(_save, staging / files[name], array) for name, array in arrays.items()
             ]
-            if approximate is not None:
-                writes.append(partial(_save_faiss, staging / files["faiss"], approximate))
             writes.append(partial(_save_manifest, staging / MANIFEST, manifest))
             # Two at a time: writing ~420 MB into the page cache is CPU work of the writing
             # thread (np.save and fsync release the GIL), so a second writer overlaps with it:
@@ -58,8 +54,9 @@ def publish_generation(
             with ThreadPoolExecutor(max_workers=WRITERS) as pool:
                 for done in [pool.submit(write) for write in writes]:
                     done.result()
-            for name in files.values():
-                os.replace(staging / name, index_dir / name)
+            # Only what was written: a generation also names files of earlier ones.
+            for name in arrays:
+                os.replace(staging / files[name], index_dir / files[name])
             _fsync_dir(index_dir)
             # The one step that makes the new generation visible.
             os.replace(staging / MANIFEST, index_dir / MANIFEST)
@@ -73,13 +70,6 @@ def publish_generation(
 
 def _save(path: Path, array: NDArray[Any]) -> None:
     np.save(path, array)
-    _fsync(path)
-
-
-def _save_faiss(path: Path, approximate: Any) -> None:
-    import faiss
-
-    faiss.write_index(approximate, str(path))
     _fsync(path)
 
 
@@ -115,7 +105,7 @@ def _remove_stale_generations(index_dir: Path, keep: set[str]) -> None:
     # ago may still be opening its files.
     for path in index_dir.iterdir():
         stem = path.name.split("-", 1)[0]
-        if path.is_file() and stem in GENERATION_STEMS:
+        if path.is_file() and (stem in GENERATION_STEMS or stem in FORMER_STEMS):
             if path.name not in keep:
                 with contextlib.suppress(OSError):
                     path.unlink()

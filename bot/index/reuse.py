@@ -2,9 +2,10 @@
 same model) takes its vector from there; only new texts reach the model.
 
 The previous generation is the cache: beside its vectors it keeps `keys-<gen>.npy`, one
-16-byte digest of each passage's text per row (and how many distinct terms the passage has in
-`wordcounts-<gen>.npy`, bot/index/postings.py), so a build finds reusable rows, their vectors
-and their term counts without reading or tokenising any passage text again.  The cache is
+16-byte digest of each passage's text per row (and the passage's number of distinct terms and
+its length in terms, for BM25: bot/index/postings.py), so a build finds reusable rows and
+their vectors without reading any passage text again, and a carried passage is not
+tokenised again.  The cache is
 therefore written, fsynced and swapped in atomically with the generation it belongs to, and a
 build that dies leaves the previous one (and its cache) in place.
 """
@@ -23,15 +24,16 @@ import numpy as np
 from bot.index.embedding import Embedder
 from bot.index.manifest import MANIFEST, Manifest
 from bot.index.merge import PreviousPostings, previous_postings
-from bot.index.postings import WORDCOUNT_DTYPE, WordCounts, decode_words
+from bot.index.postings import WORDCOUNT_DTYPE, WordCounts, decode_words, lengths_of
 from bot.index.records import Columns
 from bot.index.runs import copy_rows
+from bot.index.vectors import StoredVectors, combine, load_vectors
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 KEY_BYTES = 16
-KEYS_DTYPE = np.dtype([("key", "u1", (KEY_BYTES,)), ("terms", "<i8")])
+KEYS_DTYPE = np.dtype([("key", "u1", (KEY_BYTES,)), ("terms", "<i8"), ("length", "<i8")])
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -53,9 +55,9 @@ class Previous:
     the row of its vector (and of its lexical entries)."""
 
     manifest: Manifest
-    rows: dict[bytes, int]
-    vectors: NDArray[np.float32]  # memory-mapped
-    words: WordCounts
+    rows: KeyRows
+    vectors: NDArray[np.float32] | StoredVectors  # memory-mapped
+    words: WordCounts  # each passage's number of terms and length (no entries)
     keys: NDArray[np.uint8]  # memory-mapped: each passage's text key
     columns: Columns | None  # memory-mapped: its paragraphs and passages (bot/index/carry.py)
     # Memory-mapped: its BM25 postings, to merge rather than invert again (bot/index/merge.py).
@@ -63,10 +65,12 @@ class Previous:
 
 
 def keys_table(keys: NDArray[np.uint8], words: WordCounts) -> NDArray[np.void]:
-    """What `keys-<gen>.npy` holds: each passage's text key and its number of distinct terms."""
+    """What `keys-<gen>.npy` holds: each passage's text key, its number of distinct terms
+    and its length in terms."""
     table = np.zeros(len(keys), dtype=KEYS_DTYPE)
     table["key"] = keys
     table["terms"] = words.sizes
+    table["length"] = lengths_of(words)
     return table
 
 
@@ -81,32 +85,28 @@ def previous_generation(index_dir: Path, model: str, dimension: int) -> Previous
             data.get("format_version") != manifest.format_version
             or manifest.model != model
             or manifest.dimension != dimension
-            or not {"keys", "wordcounts", "words"} <= set(manifest.files)
+            or not {"keys", "words"} <= set(manifest.files)
         ):
             return None
         table = np.load(index_dir / manifest.files["keys"], mmap_mode="r")
-        vectors = np.load(index_dir / manifest.files["vectors"], mmap_mode="r")
-        entries = np.load(index_dir / manifest.files["wordcounts"], mmap_mode="r")
         count = manifest.passage_count
-        if (
-            table.dtype != KEYS_DTYPE
-            or table.shape != (count,)
-            or vectors.shape != (count, dimension)
-            or entries.dtype != WORDCOUNT_DTYPE
-        ):
+        vectors = load_vectors(index_dir, manifest.files, count, dimension)
+        if table.dtype != KEYS_DTYPE or table.shape != (count,):
             return None
-        sizes = np.asarray(table["terms"], dtype=np.int64)
-        if len(entries) != int(sizes.sum()) or (sizes < 0).any():
-            return None
-        rows = {key: row for row, key in enumerate(_key_bytes(table["key"]))}
+        rows = KeyRows(table["key"])
         words = set(decode_words(np.load(index_dir / manifest.files["words"], mmap_mode="r")))
         columns = _columns(index_dir, manifest)
         postings = previous_postings(index_dir, manifest, words)
+        # A carried passage's term counts are only in the postings: without them, nothing
+        # is carried or reused.
+        if postings is None or len(postings.rows) != int(np.sum(table["terms"])):
+            return None
     # EOFError: np.load of an empty file.
     except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
-    words_counted = WordCounts(sizes, entries, words)
-    return Previous(manifest, rows, vectors, words_counted, table["key"], columns, postings)
+    no_entries = np.zeros(0, dtype=WORDCOUNT_DTYPE)
+    counts = WordCounts(table["terms"], no_entries, words, table["length"], np.zeros(0, np.int64))
+    return Previous(manifest, rows, vectors, counts, table["key"], columns, postings)
 
 
 def _columns(index_dir: Path, manifest: Manifest) -> Columns | None:
@@ -118,6 +118,46 @@ def _columns(index_dir: Path, manifest: Manifest) -> Columns | None:
         )
     )
     return columns if columns.fit(manifest.passage_count, manifest.paragraph_count) else None
+
+
+class KeyRows:
+    """The previous generation's rows by text key: `rows_of(keys)` gives, for each key, the
+    last row holding it (-1: none), as a dictionary of every key would, found by binary
+    search on the keys' first 8 bytes: no Python object per row (a dictionary of 95k keys
+    cost 0.07 s of every build)."""
+
+    def __init__(self, keys: NDArray[np.uint8]) -> None:
+        self._keys = np.ascontiguousarray(keys, dtype=np.uint8).reshape(-1, KEY_BYTES)
+        heads = _heads(self._keys)
+        # Stable: rows ascending among equal heads, so the last of a run is the last row.
+        self._order = np.argsort(heads, kind="stable")
+        self._heads = heads[self._order]
+
+    def rows_of(self, keys: NDArray[np.uint8]) -> NDArray[np.int64]:
+        wanted = np.ascontiguousarray(keys, dtype=np.uint8).reshape(-1, KEY_BYTES)
+        found = np.full(len(wanted), -1, dtype=np.int64)
+        if not len(self._heads) or not len(wanted):
+            return found
+        heads = _heads(wanted)
+        stops = np.searchsorted(self._heads, heads, side="right")
+        starts = np.searchsorted(self._heads, heads, side="left")
+        # Almost always the last row of a run of equal heads is the key's: all at once.
+        last = self._order[np.maximum(stops - 1, 0)]
+        hit = (stops > starts) & (self._keys[last] == wanted).all(axis=1)
+        found[hit] = last[hit]
+        # Two different keys with the same first 8 bytes: the rest of the run, one by one.
+        for number in np.flatnonzero(~hit & (stops - starts > 1)).tolist():
+            for position in range(int(stops[number]) - 2, int(starts[number]) - 1, -1):
+                row = int(self._order[position])
+                if np.array_equal(self._keys[row], wanted[number]):
+                    found[number] = row
+                    break
+        return found
+
+
+def _heads(keys: NDArray[np.uint8]) -> NDArray[np.uint64]:
+    """Each key's first 8 bytes as one integer."""
+    return np.ascontiguousarray(keys[:, :8]).view("<u8").ravel()
 
 
 def _key_bytes(keys: NDArray[np.uint8]) -> list[bytes]:
@@ -153,11 +193,14 @@ def plan_vectors(
     keys[cut_now] = text_keys([texts[row] for row in cut_now]).reshape(-1, KEY_BYTES)
     to_embed: list[int] = []
     first_row: dict[bytes, int] = {}
-    old_rows = previous.rows if previous is not None else {}
+    old_rows = (
+        previous.rows.rows_of(keys[cut_now]).tolist()
+        if previous is not None
+        else [-1] * len(cut_now)
+    )
     cut_keys = _key_bytes(keys[cut_now])
-    for row, key in zip(cut_now, cut_keys, strict=True):
-        old = old_rows.get(key)
-        if old is not None:
+    for row, key, old in zip(cut_now, cut_keys, old_rows, strict=True):
+        if old >= 0:
             reused_from[row] = old
         elif first_row.setdefault(key, row) == row:
             to_embed.append(row)
@@ -173,27 +216,27 @@ def assemble_vectors(
     embedder: Embedder,
     batch: int,
     progress: ProgressCallback | None = None,
-) -> NDArray[np.float32]:
-    """Every passage's vector: reused rows copied from the previous generation, the new texts
-    embedded (each distinct text once)."""
-    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
-    reused = np.flatnonzero(plan.reused_from >= 0)
-    if len(reused):
-        assert previous is not None
-        copy_rows(vectors, reused, previous.vectors, plan.reused_from[reused])
+) -> NDArray[np.float32] | StoredVectors:
+    """Every passage's vector: the new texts embedded (each distinct text once), a reused
+    row's read from the previous generation's segments where it is, not copied
+    (bot/index/vectors.py)."""
+    new_rows = np.flatnonzero(plan.reused_from < 0)
+    place = {row: number for number, row in enumerate(new_rows.tolist())}
+    new_vectors = np.zeros((len(new_rows), embedder.dimension), dtype=np.float32)
     embedded = embed_texts([texts[row] for row in plan.to_embed], embedder, batch, progress)
     if plan.to_embed:
-        vectors[plan.to_embed] = embedded
+        new_vectors[[place[row] for row in plan.to_embed]] = embedded
         # A text repeated within this build shares the vector embedded for its first row.
         # Only the rows not reused: their keys, not the whole table's, are made bytes.
-        unused = np.flatnonzero(plan.reused_from < 0)
-        key_of_row = dict(zip(unused.tolist(), _key_bytes(plan.keys[unused]), strict=True))
+        key_of_row = dict(zip(new_rows.tolist(), _key_bytes(plan.keys[new_rows]), strict=True))
         first_of_key = {key_of_row[row]: row for row in plan.to_embed}
         for row, key in key_of_row.items():
             source = first_of_key[key]
             if source != row:
-                vectors[row] = vectors[source]
-    return vectors
+                new_vectors[place[row]] = new_vectors[place[source]]
+    if previous is None or len(new_rows) == len(texts):
+        return new_vectors  # every row new: in row order already
+    return combine(previous.vectors, plan.reused_from, new_rows, new_vectors)
 
 
 def embed_texts(

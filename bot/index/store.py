@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from bot.errors import CorpusError, IndexProblem
+from bot.index.ann import ivf_from_lists
+from bot.index.approximate import read_ivf
 from bot.index.build import BuildReport, Calibrator, ProgressCallback, build_index
 from bot.index.embedding import Embedder
 from bot.index.manifest import Manifest, read_manifest
@@ -26,6 +28,7 @@ from bot.index.records import (
     PassageTable,
     to_columns,
 )
+from bot.index.vectors import StoredVectors, blocks_of, load_vectors
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -39,7 +42,7 @@ class IndexStore:
         manifest: Manifest,
         passages: Sequence[Passage] | Columns,
         paragraphs: Sequence[ParagraphRecord] = (),
-        vectors: NDArray[np.float32] | None = None,
+        vectors: NDArray[np.float32] | StoredVectors | None = None,
         faiss_index: Any | None = None,
         lexical: LexicalIndex | None = None,
     ) -> None:
@@ -55,7 +58,8 @@ class IndexStore:
         self.passages = PassageTable(columns, self.paragraphs)
         if vectors is None:
             vectors = np.zeros((len(self.passages), manifest.dimension), dtype=np.float32)
-        self.vectors = vectors
+        # One memory-mapped array, or segments read through a slot map (bot/index/vectors.py).
+        self.vectors: NDArray[np.float32] | StoredVectors = vectors
         self.passages_of_paragraph = _PassagesOfParagraph(self.paragraphs)
         # The generation's table of initials (bot/index/initials.py), read by the search room
         # at the first acronym the corpus does not write; None: scan the paragraphs instead.
@@ -105,15 +109,9 @@ def load_index(index_dir: Path) -> IndexStore:
                 for name in ("passages", "paragraphs", "texts", "sentences")
             )
         )
-        vectors = np.load(index_dir / files["vectors"], mmap_mode="r")
+        vectors = load_vectors(index_dir, files, manifest.passage_count, manifest.dimension)
         lexical = _load_lexical(index_dir, files, manifest.passage_count)
-        faiss_index = None
-        if "faiss" in files:
-            import faiss
-
-            faiss_index = faiss.read_index(str(index_dir / files["faiss"]))
-            if hasattr(faiss_index, "nprobe"):
-                faiss_index.nprobe = manifest.faiss_params.get("nprobe", 1)
+        faiss_index = _load_ivf(index_dir, manifest, vectors)
     except MemoryError:
         need = open_bytes(manifest.passage_count, manifest.dimension) / 2**30
         raise IndexProblem(
@@ -135,6 +133,22 @@ def load_index(index_dir: Path) -> IndexStore:
     if "initials" in files:  # an index built before the file existed has none
         store.initials_file = index_dir / files["initials"]
     return store
+
+
+def _load_ivf(
+    index_dir: Path, manifest: Manifest, vectors: NDArray[np.float32] | StoredVectors
+) -> Any | None:
+    """The IVF index, its lists filled from the vectors' files (None: exact search, made on
+    first use)."""
+    if manifest.faiss_type != "ivf":
+        return None
+    files, count, dimension = manifest.files, manifest.passage_count, manifest.dimension
+    ivf = read_ivf(index_dir, files, count, dimension)
+    if ivf is None or len(ivf.centroids) != manifest.faiss_params.get("nlist"):
+        raise ValueError("the IVF files do not match the manifest")
+    nprobe = manifest.faiss_params.get("nprobe", 1)
+    blocks = blocks_of(vectors, index_dir / files["vectors"])
+    return ivf_from_lists(ivf.centroids, ivf.lists, blocks, nprobe)
 
 
 def _load_lexical(index_dir: Path, files: dict[str, str], passages: int) -> LexicalIndex:
