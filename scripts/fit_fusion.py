@@ -58,6 +58,8 @@ class Question:
     signals: np.ndarray  # candidates x signals
     cost: np.ndarray  # the window's shape cost
     label: np.ndarray  # the window holds the answer
+    rows: np.ndarray  # the candidate windows' rows in their index
+    sentences: np.ndarray  # how many sentences each window spans
 
 
 def _matrix(features: CandidateFeatures) -> np.ndarray:
@@ -75,7 +77,8 @@ def _record(
         features = ranker.candidate_features(text, index_terms(text), vector)
         if features is None:
             continue
-        windows = [store.passages[int(r)].text for r in features.rows]
+        passages = [store.passages[int(r)] for r in features.rows]
+        windows = [p.text for p in passages]
         if source == "squad":
             folded = [collapse_whitespace(fold(w)) for w in windows]
             label = [any(g in w for g in gold) for w in folded]
@@ -89,6 +92,8 @@ def _record(
                 _matrix(features),
                 ranker.window_costs(features.rows).astype(np.float64),
                 np.array(label, dtype=bool),
+                features.rows,
+                np.array([p.last_sentence - p.first_sentence + 1 for p in passages]),
             )
         )
     return out
