@@ -583,7 +583,7 @@ def test_old_generations_are_removed_except_the_previous_one(
     # Three distinct generations; only the vector segments an earlier build wrote (and the
     # token files beside them) are named again by a later one, not copied
     # (bot/index/vectors.py, tokens.py).
-    segments = ("vectors-", "tokens-", "tokenstarts-")
+    segments = ("vectors-", "tokens-", "tokenstarts-", "tokenids-")
     own = [{name for name in files if not name.startswith(segments)} for files in generations]
     assert len(own[0] | own[1] | own[2]) == sum(len(files) for files in own)
     assert set(generation_files(index_dir)) == second | third

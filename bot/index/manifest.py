@@ -37,7 +37,7 @@ GENERATION_STEMS = frozenset(
     {"passages", "paragraphs", "texts", "sentences", "vectors", "slots", "keys"}
     | {"vocabulary", "lexicon", "postings", "frequencies", "words"}
     | IVF_STEMS
-    | {"tokens", "tokenstarts"}
+    | {"tokens", "tokenstarts", "tokenids"}
 )
 GENERATION_FILE = re.compile(rf"(?:{'|'.join(sorted(GENERATION_STEMS))})-[A-Za-z0-9_.-]+")
 

@@ -61,7 +61,7 @@ def maxsim(
     idf = np.maximum(np.log((count + 1) / (frequency[question.ids[keep]] + 0.5)), 0.1)
     vectors = question.vectors[keep]
     for n, sentences in enumerate(sentence_rows):
-        matrix, _ = tokens.matrix([int(s) for s in sentences if s >= 0])
+        matrix = tokens.matrix([int(s) for s in sentences if s >= 0])
         if len(matrix):
             best = (vectors @ matrix.T).max(axis=1)
             out[n] = float(idf @ best / idf.sum())
