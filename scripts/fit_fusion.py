@@ -40,7 +40,14 @@ from bot.index.lexical import index_terms
 from bot.index.store import open_index
 from bot.search.calibration import calibrate, fit_thresholds, off_topic_questions, pseudo_questions
 from bot.search.features import SIGNALS, CandidateFeatures, FusionWeights
-from bot.search.late import LATE_MAXSIM, LATE_TOP, LATE_WEIGHTS, maxsim
+from bot.search.late import (
+    LATE_EXTRA_SENTENCE,
+    LATE_MAXSIM,
+    LATE_TOP,
+    LATE_WEIGHTS,
+    ROUNDING,
+    maxsim,
+)
 from bot.search.ranking import RetrievalConfig
 from bot.search.retriever import Retriever
 from bot.text import collapse_whitespace, fold
@@ -213,7 +220,8 @@ class LateJudge(Judge):
         top = np.argsort(-before, kind="stable")[:LATE_TOP]
         if not q.signals[:, width].any():  # no word piece to match: the fused order
             return int(top[0]), float(before[top[0]])
-        fused = q.signals[top] @ w / (w.sum() or 1.0) - q.cost[top]
+        extra = LATE_EXTRA_SENTENCE * (q.sentences[top] - 1)
+        fused = np.round(q.signals[top] @ w / (w.sum() or 1.0) - q.cost[top] - extra, ROUNDING)
         return int(top[int(np.argmax(fused))]), float(before[top[0]])
 
 
@@ -238,6 +246,8 @@ def fit(
     start = np.array([getattr(FusionWeights(), name) for name in SIGNALS]) / 3.4
     if late:
         start = np.full(len(SIGNALS) + 1, 0.1)
+        # The re-score's cost per extra sentence (bot/search/late.py) is part of what it fits.
+        asked = [replace(q, cost=q.cost + LATE_EXTRA_SENTENCE * (q.sentences - 1)) for q in asked]
     found = minimize(
         _loss,
         start,

@@ -152,7 +152,8 @@ def test_the_rescore_reorders_the_top_and_keeps_the_fused_scores(
     sentence_rows = FeatureIndex(store).sentence_rows[features.rows[top]]
     own = maxsim(store.tokens, sentence_rows, tokens[0])
     assert own.max() > 0
-    expected = rescore(features, ranker.window_costs(features.rows), own, top)
+    sizes = (sentence_rows >= 0).sum(axis=1)
+    expected = np.round(rescore(features, ranker.window_costs(features.rows), own, top, sizes), 4)
     assert [position[r] for r, _ in late[:LATE_TOP]] == top[
         np.argsort(-expected, kind="stable")
     ].tolist()

@@ -258,8 +258,9 @@ class HashingEmbedder:
         self, texts: list[str], batch_size: int = 64
     ) -> tuple[Vectors, list[TokenMatrix]]:
         """Deterministic token output too, so the tests exercise the re-score's plumbing:
-        each word is a token, its id a hash of the word, its embedding the word's own
-        hashing vector (a signed one-hot row)."""
+        each word is a token, its id a hash of the word, its embedding a random unit vector
+        seeded by the word (the same word matches at 1, two others at ~0 ± 0.13 in 64
+        dimensions: one-hot rows would collide in a few buckets)."""
         tokens = []
         for text in texts:
             words = _WORD.findall(text.lower())
@@ -268,8 +269,10 @@ class HashingEmbedder:
             for n, word in enumerate(words):
                 digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
                 ids[n] = int.from_bytes(digest[5:7], "little")
-                bucket = int.from_bytes(digest[:4], "little") % self._dimension
-                vectors[n, bucket] = 1.0 if digest[4] & 1 else -1.0
+                row = np.random.default_rng(int.from_bytes(digest, "little")).standard_normal(
+                    self._dimension
+                )
+                vectors[n] = row / np.linalg.norm(row)
             tokens.append(TokenMatrix(ids, vectors, np.ones(len(words), dtype=bool)))
         return self.encode(texts, batch_size), tokens
 
