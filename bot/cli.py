@@ -103,10 +103,13 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.k < 1:
         raise UsageError("-k must be at least 1")
     retriever, _ = _open(settings, quiet=args.json)
-    vectors = retriever.embed(args.questions) if retriever.config.uses_dense else None
+    vectors, tokens = (
+        retriever.encode(args.questions) if retriever.config.uses_dense else (None, None)
+    )
     for number, question in enumerate(args.questions):
         vector = vectors[number] if vectors is not None else None
-        _print_answer(retriever.ask(question, args.k, vector), args.json, sys.stdout)
+        answer = retriever.ask(question, args.k, vector, tokens[number] if tokens else None)
+        _print_answer(answer, args.json, sys.stdout)
     return 0
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 import pickle
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +40,14 @@ from bot.index.lexical import index_terms
 from bot.index.store import open_index
 from bot.search.calibration import calibrate, fit_thresholds, off_topic_questions, pseudo_questions
 from bot.search.features import SIGNALS, CandidateFeatures, FusionWeights
+from bot.search.late import (
+    LATE_EXTRA_SENTENCE,
+    LATE_MAXSIM,
+    LATE_TOP,
+    LATE_WEIGHTS,
+    ROUNDING,
+    maxsim,
+)
 from bot.search.ranking import RetrievalConfig
 from bot.search.retriever import Retriever
 from bot.text import collapse_whitespace, fold
@@ -58,6 +66,9 @@ class Question:
     signals: np.ndarray  # candidates x signals
     cost: np.ndarray  # the window's shape cost
     label: np.ndarray  # the window holds the answer
+    rows: np.ndarray  # the candidate windows' rows in their index
+    sentences: np.ndarray  # how many sentences each window spans
+    late: np.ndarray | None = None  # each window's MaxSim (bot/search/late.py), if stored
 
 
 def _matrix(features: CandidateFeatures) -> np.ndarray:
@@ -68,14 +79,19 @@ def _record(
     retriever: Retriever, source: str, kind: str, texts: list[str], golds: list[list[str]]
 ) -> list[Question]:
     ranker = retriever._ranker
-    vectors = retriever.embed(texts)
+    vectors, tokens = retriever.encode(texts)
     store = retriever.store
     out: list[Question] = []
-    for text, vector, gold in zip(texts, vectors, golds, strict=True):
+    for number, (text, vector, gold) in enumerate(zip(texts, vectors, golds, strict=True)):
         features = ranker.candidate_features(text, index_terms(text), vector)
         if features is None:
             continue
-        windows = [store.passages[int(r)].text for r in features.rows]
+        late = None
+        if store.tokens is not None and tokens is not None:
+            rows = ranker._features.sentence_rows[features.rows]
+            late = maxsim(store.tokens, rows, tokens[number]).astype(np.float64)
+        passages = [store.passages[int(r)] for r in features.rows]
+        windows = [p.text for p in passages]
         if source == "squad":
             folded = [collapse_whitespace(fold(w)) for w in windows]
             label = [any(g in w for g in gold) for w in folded]
@@ -89,6 +105,9 @@ def _record(
                 _matrix(features),
                 ranker.window_costs(features.rows).astype(np.float64),
                 np.array(label, dtype=bool),
+                features.rows,
+                np.array([p.last_sentence - p.first_sentence + 1 for p in passages]),
+                late,
             )
         )
     return out
@@ -186,20 +205,56 @@ def _loss(
     return total + l2 * float(w @ w), grad + 2 * l2 * w
 
 
-def fit(records: list[Question], l2: float = 0.01, sharpness: float = 20.0) -> np.ndarray:
+class LateJudge(Judge):
+    """The ranking with late interaction (bot/search/late.py): the present weights' top
+    LATE_TOP windows re-ordered by `w`, whose last weight is MaxSim's (records `with_late`);
+    the verdict still from the best fused score, as the code does."""
+
+    def __init__(self, records: list[Question]) -> None:
+        super().__init__(records)
+        self.present = np.array([getattr(FusionWeights(), s) for s in SIGNALS])
+
+    def best(self, q: Question, w: np.ndarray) -> tuple[int, float]:
+        width = len(self.present)
+        before = q.signals[:, :width] @ self.present / self.present.sum() - q.cost
+        top = np.argsort(-before, kind="stable")[:LATE_TOP]
+        if not q.signals[:, width].any():  # no word piece to match: the fused order
+            return int(top[0]), float(before[top[0]])
+        extra = LATE_EXTRA_SENTENCE * (q.sentences[top] - 1)
+        fused = np.round(q.signals[top] @ w / (w.sum() or 1.0) - q.cost[top] - extra, ROUNDING)
+        return int(top[int(np.argmax(fused))]), float(before[top[0]])
+
+
+def with_late(records: list[Question]) -> list[Question]:
+    """Copies whose signals end with MaxSim (the index's stored tokens must have given it)."""
+    out = []
+    for q in records:
+        assert q.late is not None, "no MaxSim recorded: the index has no tokens"
+        out.append(replace(q, signals=np.concatenate([q.signals, q.late[:, None]], axis=1)))
+    return out
+
+
+def fit(
+    records: list[Question], l2: float = 0.01, sharpness: float = 20.0, late: bool = False
+) -> np.ndarray:
     """Non-negative weights (the score stays a weighted mean), scaled so the largest is 1 and
-    rounded to two decimals, as they are written in the code."""
+    rounded to two decimals, as they are written in the code (`late`: the re-score's, the
+    signals' and MaxSim's, from an even start)."""
     from scipy.optimize import minimize  # a script-only dependency (scikit-learn brings it)
 
     asked = [q for q in records if q.kind == "question" and q.label.any()]
     start = np.array([getattr(FusionWeights(), name) for name in SIGNALS]) / 3.4
+    if late:
+        start = np.full(len(SIGNALS) + 1, 0.1)
+        # The re-score's cost per extra sentence (bot/search/late.py) is part of what it fits.
+        asked = [replace(q, cost=q.cost + LATE_EXTRA_SENTENCE * (q.sentences - 1)) for q in asked]
     found = minimize(
         _loss,
         start,
         args=(asked, l2, sharpness),
         jac=True,
         method="L-BFGS-B",
-        bounds=[(0.0, None)] * len(SIGNALS),
+        bounds=[(0.0, None)] * len(start),
     )
     return np.asarray(np.round(found.x / found.x.max(), 2), dtype=np.float64)
 
@@ -212,6 +267,11 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/footnote-fit"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--recollect", action="store_true")
+    parser.add_argument(
+        "--late",
+        action="store_true",
+        help="fit the late-interaction re-score's weights (bot/search/late.py) instead",
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     cache = args.work / "records.pkl"
@@ -220,16 +280,30 @@ def main() -> None:
     else:
         records = collect(args.squad, args.work)
         cache.write_bytes(pickle.dumps(records))
-    judge = Judge(records)
+    names = SIGNALS
     current = np.array([getattr(FusionWeights(), name) for name in SIGNALS])
-    print("signals:", SIGNALS)
+    judge = Judge(records)
+    if args.late:
+        records = with_late(records)
+        judge = LateJudge(records)
+        names = (*SIGNALS, "maxsim")
+        current = np.array([*(getattr(LATE_WEIGHTS, name) for name in SIGNALS), LATE_MAXSIM])
+        print(
+            "without the re-score:",
+            _rounded(
+                Judge(records).figures(
+                    np.array([*(getattr(FusionWeights(), name) for name in SIGNALS), 0.0])
+                )
+            ),
+        )
+    print("signals:", names)
     print("weights in the code:", current.tolist(), _rounded(judge.figures(current)))
     texts = [q.text for q in records if q.kind == "question"]
     cv: dict[str, list[int]] = {"squad": [0, 0], "essay": [0, 0]}
     for k in range(args.folds):
         train = [q for q in records if q.kind != "question" or _fold(q.text, args.folds) != k]
         test = {t for t in texts if _fold(t, args.folds) == k}
-        w = fit(train)
+        w = fit(train, late=args.late)
         figures = judge.figures(w, test)
         for source in cv:
             asked = sum(q.text in test for q in judge._of(source, "question"))
@@ -237,8 +311,8 @@ def main() -> None:
             cv[source][1] += asked
         print(f"fold {k}: {w.tolist()} -> {_rounded(figures)}")
     print("cross-validated top-1:", {s: f"{a / b:.4f} ({a}/{b})" for s, (a, b) in cv.items()})
-    final = fit(records)
-    print("fitted on all tune data:", dict(zip(SIGNALS, final.tolist(), strict=True)))
+    final = fit(records, late=args.late)
+    print("fitted on all tune data:", dict(zip(names, final.tolist(), strict=True)))
     print("  ", _rounded(judge.figures(final)))
 
 

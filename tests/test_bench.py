@@ -287,7 +287,9 @@ async def test_engine_lone_question_failures(fake_retriever: Retriever) -> None:
     embedder.fail = False
 
     class Broken(Retriever):
-        def ask(self, query: str, k: int = 3, query_vector: Any = None) -> Any:
+        def ask(
+            self, query: str, k: int = 3, query_vector: Any = None, query_tokens: Any = None
+        ) -> Any:
             raise ValueError("retrieval failed")
 
     engine.retriever = Broken(fake_retriever.store, embedder, fake_retriever.config)

@@ -580,9 +580,11 @@ def test_old_generations_are_removed_except_the_previous_one(
         assert build_index(corpus, index_dir, fake).rebuilt
         generations.append(set(read_manifest(index_dir).files.values()))
     _, second, third = generations
-    # Three distinct generations; only the vector segments an earlier build wrote are named
-    # again by a later one, not copied (bot/index/vectors.py).
-    own = [{name for name in files if not name.startswith("vectors-")} for files in generations]
+    # Three distinct generations; only the vector segments an earlier build wrote (and the
+    # token files beside them) are named again by a later one, not copied
+    # (bot/index/vectors.py, tokens.py).
+    segments = ("vectors-", "tokens-", "tokenstarts-", "tokenids-")
+    own = [{name for name in files if not name.startswith(segments)} for files in generations]
     assert len(own[0] | own[1] | own[2]) == sum(len(files) for files in own)
     assert set(generation_files(index_dir)) == second | third
     assert build_dirs(index_dir) == []

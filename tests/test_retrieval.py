@@ -136,8 +136,12 @@ def test_lexical_mode_does_not_embed(retriever: Retriever) -> None:
 
 def test_query_vector_can_be_passed_in(retriever: Retriever) -> None:
     question = "Why do sanctions fail?"
-    vector = retriever.embed([question])[0]
-    assert retriever.ask(question, query_vector=vector) == retriever.ask(question)
+    # The vector and the token embeddings of one forward pass (the late-interaction
+    # re-score needs both: bot/search/late.py).
+    vectors, tokens = retriever.encode([question])
+    assert tokens is not None
+    passed = retriever.ask(question, query_vector=vectors[0], query_tokens=tokens[0])
+    assert passed == retriever.ask(question)
 
 
 # --------------------------------------------------------------------------------- cite

@@ -82,9 +82,10 @@ async def bench_latency(
         return time.perf_counter() - started
 
     async def retrieval_only(question: str) -> float:
-        vector = embedder.encode([question])[0] if dense else None
+        vectors, tokens = retriever.encode([question]) if dense else (None, None)
         started = time.perf_counter()
-        answer_reply(retriever.ask(question, k, vector))
+        vector = vectors[0] if vectors is not None else None
+        answer_reply(retriever.ask(question, k, vector, tokens[0] if tokens else None))
         return time.perf_counter() - started
 
     async def bm25(question: str) -> float:

@@ -158,9 +158,15 @@ def evaluate(retriever: Retriever, eval_set: EvalSet) -> EvalReport:
     )
     texts = [q.question for q in eval_set.questions] + list(eval_set.off_topic)
     # One batched model call for the whole set instead of one per question.
-    vectors = retriever.embed(texts) if retriever.config.uses_dense and texts else None
+    dense = retriever.config.uses_dense and texts
+    vectors, tokens = retriever.encode(texts) if dense else (None, None)
     for row, item in enumerate(eval_set.questions):
-        answer = retriever.ask(item.question, 1, None if vectors is None else vectors[row])
+        answer = retriever.ask(
+            item.question,
+            1,
+            None if vectors is None else vectors[row],
+            tokens[row] if tokens else None,
+        )
         report.on_topic_scores.append(answer.hits[0].score if answer.hits else 0.0)
         report.answered_on_topic += answer.found
         report.verdicts[answer.verdict] += 1
@@ -171,7 +177,12 @@ def evaluate(retriever: Retriever, eval_set: EvalSet) -> EvalReport:
             report.failures.append(f"{item.question!r} -> {answer.verdict}: {top!r}")
     offset = len(eval_set.questions)
     for row, off in enumerate(eval_set.refusals, start=offset):
-        answer = retriever.ask(off.question, 1, None if vectors is None else vectors[row])
+        answer = retriever.ask(
+            off.question,
+            1,
+            None if vectors is None else vectors[row],
+            tokens[row] if tokens else None,
+        )
         report.off_topic_scores.append(answer.hits[0].score if answer.hits else 0.0)
         report.refused += not answer.found
         if off.names:

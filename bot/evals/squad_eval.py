@@ -129,10 +129,11 @@ def score_ranking(
     retriever: Retriever, squad: SquadSet, questions: list[SquadQuestion]
 ) -> RankingFigures:
     figures = RankingFigures(retriever.config.mode)
-    vectors = retriever.embed([q.question for q in questions]) if questions else None
+    asked = [q.question for q in questions]
+    vectors, tokens = retriever.encode(asked) if questions else (None, None)
     for row, question in enumerate(questions):
         vector = vectors[row] if vectors is not None and retriever.config.uses_dense else None
-        answer = retriever.ask(question.question, RANKED, vector)
+        answer = retriever.ask(question.question, RANKED, vector, tokens[row] if tokens else None)
         if not question.answerable:
             figures.unanswerable += 1
             figures.unanswerable_flagged += answer.verdict != "answer"
@@ -160,10 +161,10 @@ def score_transfer(
 ) -> TransferFigures:
     figures = TransferFigures(squad.articles[article].title)
     asked = [q for q in questions if q.answerable or q.article != article]
-    vectors = retriever.embed([q.question for q in asked]) if asked else None
+    vectors, tokens = retriever.encode([q.question for q in asked]) if asked else (None, None)
     for row, question in enumerate(asked):
         vector = vectors[row] if vectors is not None else None
-        answer = retriever.ask(question.question, 1, vector)
+        answer = retriever.ask(question.question, 1, vector, tokens[row] if tokens else None)
         own = question.article == article
         if own:
             figures.own += 1

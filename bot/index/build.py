@@ -10,6 +10,9 @@ Layout of the index directory:
     vectors-<gen>.npy          float32 passage vectors, L2-normalised: one file in row order,
     slots-<gen>.npy            or the segments earlier builds wrote and the vectors this one
                                embedded, with each row's slot among them (bot/index/vectors.py)
+    tokens-, tokenstarts-<gen>.npy
+                               each sentence's token embeddings (int8), for the ranking's
+                               late interaction, segment by segment (bot/index/tokens.py)
     keys-<gen>.npy             a digest of each passage's text: the next build reuses the vector
                                of every text it finds here (bot/index/reuse.py); and each
                                passage's number of terms and length, for BM25
@@ -68,34 +71,28 @@ from bot.index.records import Columns
 from bot.index.refit import Fit, Refit, RefitDecision, decide, refit_line
 from bot.index.report import BuildReport
 from bot.index.reuse import (
+    EMBED_BATCH,
     Previous,
     ProgressCallback,
     assemble_vectors,
-    embed_texts,
+    embed_passages,
     keys_table,
+    layout_tokens,
     plan_vectors,
-    previous_generation,
+    previous_for,
 )
 from bot.index.staleness import staleness, staleness_and_manifest
+from bot.index.tokens import StoredTokens
 from bot.index.vectors import blocks_of, plan_layout, segment_key
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-EMBED_BATCH = 128
-
 # Fits a new generation's verdict thresholds (bot/search/calibration.calibrate); it is given
 # the BM25 index and the FAISS index (None: exact search) the build made, not to make them again.
 Calibrator = Callable[
-    [
-        Manifest,
-        list[Passage],
-        list[ParagraphRecord],
-        "NDArray[np.float32]",
-        Embedder,
-        LexicalIndex,
-        Any,
-    ],
+    [Manifest, list[Passage], list[ParagraphRecord], "NDArray[np.float32]", Embedder,
+     LexicalIndex, Any, "StoredTokens | None"],
     dict[str, dict[str, float]],
 ]
 
@@ -122,13 +119,6 @@ __all__ = [
 ]
 
 
-def embed_passages(
-    passages: list[Passage], embedder: Embedder, progress: ProgressCallback | None = None
-) -> NDArray[np.float32]:
-    """Every passage embedded (nothing reused), in batches ordered by length."""
-    return embed_texts([p.text for p in passages], embedder, EMBED_BATCH, progress)
-
-
 def write_index(
     index_dir: Path,
     documents: Sequence[LibraryDocument],
@@ -145,7 +135,7 @@ def write_index(
     verdict thresholds and IVF quantizer while the library changed little (bot/index/refit.py).
     `calibrate` (the search stage's, passed in so that this stage never imports a later one)
     fits the manifest's verdict thresholds."""
-    previous = previous_generation(index_dir, embedder.name, embedder.dimension)
+    previous = previous_for(index_dir, embedder)
     return _write_index(
         index_dir,
         documents,
@@ -187,7 +177,9 @@ def _write_index(
     words = count_words(texts, cut.carried_from, previous.words if previous else None)
     lexical = merge_postings(words, cut.carried_from, previous.postings if previous else None)
     assert lexical.frequencies is not None  # a build's postings always have them
-    vectors = assemble_vectors(plan, texts, previous, embedder, EMBED_BATCH, progress)
+    singles = np.asarray(columns.passages["first"] == columns.passages["last"])
+    assembled = assemble_vectors(plan, texts, previous, embedder, EMBED_BATCH, progress, singles)
+    vectors = assembled.vectors
     described = describe(documents, cut.section_passages)
     counts = VectorCounts(int((plan.reused_from >= 0).sum()), len(plan.to_embed), plan.removed)
     faiss_type, params = choose_faiss_type(cut.passage_count)
@@ -217,9 +209,13 @@ def _write_index(
         arrays["slots"] = layout.slots
     if layout.new is not None:
         arrays[segment_key(len(layout.kept))] = layout.new
+    # The sentences' token embeddings, segment for segment with the vectors.
+    token_files, kept_tokens, tokens = layout_tokens(assembled, layout, previous, plan, singles)
+    arrays.update(token_files)
     files = {name: f"{name.split('.')[0]}-{generation}.npy" for name in arrays}
     # The segments of earlier generations the new one reads (bot/index/vectors.py).
     files.update({segment_key(number): name for number, name in enumerate(layout.kept)})
+    files.update(kept_tokens)
     manifest = Manifest(
         model=embedder.name,
         dimension=embedder.dimension,
@@ -265,6 +261,7 @@ def _write_index(
             None
             if ivf is None
             else ivf_from_lists(ivf.centroids, ivf.lists, blocks_of(vectors), params["nprobe"]),
+            tokens,
         )
         manifest = replace(
             manifest, calibration=thresholds, calibration_fit=calibration.fit.to_json()
@@ -369,7 +366,7 @@ def _rebuild(
     options: _BuildOptions,
     started: float,
 ) -> BuildReport:
-    previous = previous_generation(index_dir, embedder.name, embedder.dimension)
+    previous = previous_for(index_dir, embedder)
     # Files the previous generation cut from the same bytes are not read again; only a
     # generation whose rows can be carried over may spare them.
     carrier = previous.manifest if previous is not None and previous.columns else None

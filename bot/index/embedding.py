@@ -14,11 +14,15 @@ import numpy as np
 
 from bot.config import DEFAULT_MODEL, split_variant
 from bot.errors import ModelError
+from bot.index.tokens import TokenMatrix
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     Vectors = NDArray[np.float32]
+
+# [PAD], [UNK], [CLS], [SEP], [MASK] in the bundled model's word-piece vocabulary (BERT's).
+_SPECIAL = frozenset({0, 100, 101, 102, 103})
 
 
 class Embedder(Protocol):
@@ -31,6 +35,24 @@ class Embedder(Protocol):
     def dimension(self) -> int: ...
 
     def encode(self, texts: list[str], batch_size: int = 64) -> Vectors: ...
+
+
+def gives_tokens(embedder: Embedder) -> bool:
+    """Whether `embedder` gives token embeddings (encode_with_tokens; a wrapper says with
+    `tokens_given` whether the embedder it wraps does)."""
+    return hasattr(embedder, "encode_with_tokens") and bool(getattr(embedder, "tokens_given", True))
+
+
+def encode_with_tokens(
+    embedder: Embedder, texts: list[str], batch_size: int = 64
+) -> tuple[Vectors, list[TokenMatrix] | None]:
+    """Vectors and, when the embedder gives them, each text's token embeddings from the same
+    forward pass (None: an embedder without token output, whose index and questions skip
+    the late-interaction re-score)."""
+    if not gives_tokens(embedder):
+        return embedder.encode(texts, batch_size=batch_size), None
+    vectors, tokens = embedder.encode_with_tokens(texts, batch_size)  # type: ignore[attr-defined]
+    return vectors, tokens
 
 
 def quantize_int8(module: object) -> object:
@@ -79,6 +101,7 @@ class SentenceTransformerEmbedder:
         self._model: object | None = None
         self._lock = threading.Lock()
         self._dimension: int | None = None
+        self._punctuation_ids: frozenset[int] | None = None
 
     @property
     def name(self) -> str:
@@ -136,6 +159,58 @@ class SentenceTransformerEmbedder:
             return np.vstack([self._encode(model, [text], 1) for text in texts])
         return self._encode(model, texts, batch_size)
 
+    def encode_with_tokens(
+        self, texts: list[str], batch_size: int = 64
+    ) -> tuple[Vectors, list[TokenMatrix]]:
+        """Sentence vectors and token embeddings out of one forward pass (sentence-transformers'
+        `output_value=None` returns both)."""
+        model = self._load()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        if self._one_per_call:
+            parts = [self._encode_tokens(model, [text], 1) for text in texts]
+            return np.vstack([v for v, _ in parts]), [t for _, ts in parts for t in ts]
+        return self._encode_tokens(model, texts, batch_size)
+
+    def _encode_tokens(
+        self, model: object, texts: list[str], batch_size: int
+    ) -> tuple[Vectors, list[TokenMatrix]]:
+        outputs = model.encode(  # type: ignore[attr-defined]
+            texts, batch_size=batch_size, output_value=None, show_progress_bar=False
+        )
+        punctuation = self._punctuation(model)
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        tokens = []
+        for row, output in enumerate(outputs):
+            vector = output["sentence_embedding"].float().numpy()
+            vectors[row] = vector / (np.linalg.norm(vector) or 1.0)
+            # A batch is padded to its longest text: the mask says where this one ends.
+            length = int(output["attention_mask"].sum())
+            ids = output["input_ids"].numpy().astype(np.int64)[:length]
+            matrix = output["token_embeddings"].float().numpy()[:length]
+            keep = np.array([int(i) not in _SPECIAL for i in ids], dtype=bool)
+            ids, matrix = ids[keep], matrix[keep]
+            norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+            tokens.append(
+                TokenMatrix(
+                    ids.astype(np.uint16),
+                    np.ascontiguousarray(matrix / np.where(norms > 0, norms, 1.0), np.float32),
+                    np.array([int(i) not in punctuation for i in ids], dtype=bool),
+                )
+            )
+        return vectors, tokens
+
+    def _punctuation(self, model: object) -> frozenset[int]:
+        """Ids of the word pieces made of punctuation only (looked up once)."""
+        if self._punctuation_ids is None:
+            import string
+
+            vocab = model.tokenizer.vocab  # type: ignore[attr-defined]
+            self._punctuation_ids = frozenset(
+                int(i) for t, i in vocab.items() if set(t) <= set(string.punctuation)
+            )
+        return self._punctuation_ids
+
     @staticmethod
     def _encode(model: object, texts: list[str], batch_size: int) -> Vectors:
         vectors = model.encode(  # type: ignore[attr-defined]
@@ -178,6 +253,28 @@ class HashingEmbedder:
             if not norm:
                 out[row, 0] = 1.0
         return out
+
+    def encode_with_tokens(
+        self, texts: list[str], batch_size: int = 64
+    ) -> tuple[Vectors, list[TokenMatrix]]:
+        """Deterministic token output too, so the tests exercise the re-score's plumbing:
+        each word is a token, its id a hash of the word, its embedding a random unit vector
+        seeded by the word (the same word matches at 1, two others at ~0 ± 0.13 in 64
+        dimensions: one-hot rows would collide in a few buckets)."""
+        tokens = []
+        for text in texts:
+            words = _WORD.findall(text.lower())
+            ids = np.zeros(len(words), dtype=np.uint16)
+            vectors = np.zeros((len(words), self._dimension), dtype=np.float32)
+            for n, word in enumerate(words):
+                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+                ids[n] = int.from_bytes(digest[5:7], "little")
+                row = np.random.default_rng(int.from_bytes(digest, "little")).standard_normal(
+                    self._dimension
+                )
+                vectors[n] = row / np.linalg.norm(row)
+            tokens.append(TokenMatrix(ids, vectors, np.ones(len(words), dtype=bool)))
+        return self.encode(texts, batch_size), tokens
 
 
 def make_embedder(model: str) -> Embedder:

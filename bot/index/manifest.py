@@ -24,6 +24,8 @@ from bot.index.passages import Passage
 # 7: the IVF index as centroids and lists over the vectors file, not a FAISS file; no
 #    forward index (wordcounts): passage lengths beside the text keys; vectors in segments
 #    with a slot map (bot/index/vectors.py).
+#    Still 7 with the sentences' token embeddings (bot/index/tokens.py): optional files, an
+#    index without them answers without the late-interaction re-score.
 FORMAT_VERSION = 7
 MANIFEST = "manifest.json"
 # The files of an IVF index (large collections only).
@@ -36,6 +38,7 @@ GENERATION_STEMS = frozenset(
     | {"vocabulary", "lexicon", "postings", "frequencies", "words"}
     | {"initials"}
     | IVF_STEMS
+    | {"tokens", "tokenstarts", "tokenids"}
 )
 GENERATION_FILE = re.compile(rf"(?:{'|'.join(sorted(GENERATION_STEMS))})-[A-Za-z0-9_.-]+")
 

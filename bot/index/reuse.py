@@ -17,22 +17,34 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.index.embedding import Embedder
+from bot.index.embedding import Embedder, encode_with_tokens, gives_tokens
 from bot.index.manifest import MANIFEST, Manifest
 from bot.index.merge import PreviousPostings, previous_postings
+from bot.index.passages import Passage
 from bot.index.postings import WORDCOUNT_DTYPE, WordCounts, decode_words, lengths_of
 from bot.index.records import Columns
 from bot.index.runs import copy_rows
-from bot.index.vectors import StoredVectors, combine, load_vectors
+from bot.index.tokens import (
+    StoredTokens,
+    TokenMatrix,
+    empty_tokens,
+    generation_tokens,
+    kept_token_files,
+    load_tokens,
+    token_arrays,
+)
+from bot.index.vectors import Layout, StoredVectors, combine, load_vectors
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 KEY_BYTES = 16
+# Texts per model call in a build (bot/index/build.py).
+EMBED_BATCH = 128
 KEYS_DTYPE = np.dtype([("key", "u1", (KEY_BYTES,)), ("terms", "<i8"), ("length", "<i8")])
 
 ProgressCallback = Callable[[int, int], None]
@@ -62,6 +74,8 @@ class Previous:
     columns: Columns | None  # memory-mapped: its paragraphs and passages (bot/index/carry.py)
     # Memory-mapped: its BM25 postings, to merge rather than invert again (bot/index/merge.py).
     postings: PreviousPostings | None = None
+    # Memory-mapped: its sentences' token embeddings (bot/index/tokens.py), if it has them.
+    tokens: StoredTokens | None = None
 
 
 def keys_table(keys: NDArray[np.uint8], words: WordCounts) -> NDArray[np.void]:
@@ -74,10 +88,14 @@ def keys_table(keys: NDArray[np.uint8], words: WordCounts) -> NDArray[np.void]:
     return table
 
 
-def previous_generation(index_dir: Path, model: str, dimension: int) -> Previous | None:
+def previous_generation(
+    index_dir: Path, model: str, dimension: int, tokens: bool = False
+) -> Previous | None:
     """The generation the manifest names now, if its vectors can serve `model`; None when
     there is none, it is from another model or format, or any of its files is unreadable
-    (then everything is embedded afresh, as before incremental builds)."""
+    (then everything is embedded afresh, as before incremental builds).  `tokens`: the
+    build stores token embeddings, so a generation without them (an index built before
+    they were stored) is not reused either: embedded afresh once."""
     try:
         data = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
         manifest = Manifest.from_json(data)
@@ -86,6 +104,7 @@ def previous_generation(index_dir: Path, model: str, dimension: int) -> Previous
             or manifest.model != model
             or manifest.dimension != dimension
             or not {"keys", "words"} <= set(manifest.files)
+            or (tokens and "tokens" not in manifest.files)
         ):
             return None
         table = np.load(index_dir / manifest.files["keys"], mmap_mode="r")
@@ -101,12 +120,57 @@ def previous_generation(index_dir: Path, model: str, dimension: int) -> Previous
         # is carried or reused.
         if postings is None or len(postings.rows) != int(np.sum(table["terms"])):
             return None
+        slots = (
+            vectors.slots
+            if isinstance(vectors, StoredVectors)
+            else np.arange(count, dtype=np.int64)
+        )
+        stored_tokens: StoredTokens | None = load_tokens(
+            index_dir, manifest.files, slots, np.zeros(0, np.int64), dimension
+        )
     # EOFError: np.load of an empty file.
     except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
     no_entries = np.zeros(0, dtype=WORDCOUNT_DTYPE)
     counts = WordCounts(table["terms"], no_entries, words, table["length"], np.zeros(0, np.int64))
-    return Previous(manifest, rows, vectors, counts, table["key"], columns, postings)
+    return Previous(
+        manifest, rows, vectors, counts, table["key"], columns, postings, stored_tokens
+    )
+
+
+def previous_for(index_dir: Path, embedder: Embedder) -> Previous | None:
+    """previous_generation for a build by `embedder`."""
+    return previous_generation(
+        index_dir, embedder.name, embedder.dimension, gives_tokens(embedder)
+    )
+
+
+def layout_tokens(
+    assembled: Assembled,
+    layout: Layout,
+    previous: Previous | None,
+    plan: VectorPlan,
+    singles: NDArray[np.bool_],
+) -> tuple[dict[str, NDArray[Any]], dict[str, str], StoredTokens | None]:
+    """The token files a generation writes, the previous generation's it names again, and
+    its tokens as the calibration reads them (none of it when the embedder gives none)."""
+    if assembled.new_tokens is None:
+        return {}, {}, None
+    dimension = assembled.vectors.shape[1]
+    before = previous.tokens if previous is not None else None
+    written = token_arrays(
+        len(layout.kept),
+        layout.new is not None,
+        before,
+        plan.reused_from,
+        assembled.new_rows,
+        assembled.new_tokens,
+        singles,
+        dimension,
+    )
+    kept = kept_token_files(previous.manifest.files, len(layout.kept)) if previous else {}
+    slots = layout.slots if layout.slots is not None else np.arange(len(singles), dtype=np.int64)
+    return written, kept, generation_tokens(written, len(layout.kept), before, slots, singles)
 
 
 def _columns(index_dir: Path, manifest: Manifest) -> Columns | None:
@@ -209,6 +273,16 @@ def plan_vectors(
     return VectorPlan(keys, reused_from, to_embed, previous_count - used)
 
 
+@dataclass
+class Assembled:
+    """A build's vectors, and the token embeddings of its new rows (in `new_rows` order, the
+    order of their new slots; empty for a longer window; None: the embedder gives none)."""
+
+    vectors: NDArray[np.float32] | StoredVectors
+    new_rows: NDArray[np.int64]
+    new_tokens: list[TokenMatrix] | None
+
+
 def assemble_vectors(
     plan: VectorPlan,
     texts: Sequence[str],
@@ -216,16 +290,26 @@ def assemble_vectors(
     embedder: Embedder,
     batch: int,
     progress: ProgressCallback | None = None,
-) -> NDArray[np.float32] | StoredVectors:
+    singles: NDArray[np.bool_] | None = None,
+) -> Assembled:
     """Every passage's vector: the new texts embedded (each distinct text once), a reused
     row's read from the previous generation's segments where it is, not copied
-    (bot/index/vectors.py)."""
+    (bot/index/vectors.py); the token embeddings of the new rows that are one sentence
+    (`singles`), out of the same forward pass."""
     new_rows = np.flatnonzero(plan.reused_from < 0)
     place = {row: number for number, row in enumerate(new_rows.tolist())}
     new_vectors = np.zeros((len(new_rows), embedder.dimension), dtype=np.float32)
-    embedded = embed_texts([texts[row] for row in plan.to_embed], embedder, batch, progress)
+    keep = [bool(singles[row]) for row in plan.to_embed] if singles is not None else None
+    embedded, tokens = embed_with_tokens(
+        [texts[row] for row in plan.to_embed], embedder, batch, progress, keep
+    )
+    empty = empty_tokens(embedder.dimension)
+    new_tokens = [empty] * len(new_rows) if gives_tokens(embedder) else None
     if plan.to_embed:
         new_vectors[[place[row] for row in plan.to_embed]] = embedded
+        if new_tokens is not None and tokens is not None:
+            for row, matrix in zip(plan.to_embed, tokens, strict=True):
+                new_tokens[place[row]] = matrix
         # A text repeated within this build shares the vector embedded for its first row.
         # Only the rows not reused: their keys, not the whole table's, are made bytes.
         key_of_row = dict(zip(new_rows.tolist(), _key_bytes(plan.keys[new_rows]), strict=True))
@@ -234,21 +318,59 @@ def assemble_vectors(
             source = first_of_key[key]
             if source != row:
                 new_vectors[place[row]] = new_vectors[place[source]]
+                if new_tokens is not None and (singles is None or singles[row]):
+                    new_tokens[place[row]] = new_tokens[place[source]]
     if previous is None or len(new_rows) == len(texts):
-        return new_vectors  # every row new: in row order already
-    return combine(previous.vectors, plan.reused_from, new_rows, new_vectors)
+        return Assembled(new_vectors, new_rows, new_tokens)  # every row new: in row order
+    return Assembled(
+        combine(previous.vectors, plan.reused_from, new_rows, new_vectors), new_rows, new_tokens
+    )
+
+
+def embed_passages(
+    passages: Sequence[Passage], embedder: Embedder, progress: ProgressCallback | None = None
+) -> NDArray[np.float32]:
+    """Every passage embedded (nothing reused), in batches ordered by length (the build's
+    EMBED_BATCH)."""
+    return embed_texts([p.text for p in passages], embedder, EMBED_BATCH, progress)
 
 
 def embed_texts(
     texts: list[str], embedder: Embedder, batch: int, progress: ProgressCallback | None = None
 ) -> NDArray[np.float32]:
+    """Embed in batches of similar length (embed_with_tokens, no tokens kept)."""
+    return embed_with_tokens(texts, embedder, batch, progress, [False] * len(texts))[0]
+
+
+def embed_with_tokens(
+    texts: list[str],
+    embedder: Embedder,
+    batch: int,
+    progress: ProgressCallback | None = None,
+    keep: list[bool] | None = None,
+) -> tuple[NDArray[np.float32], list[TokenMatrix] | None]:
     """Embed in batches of similar length: a batch is padded to its longest text, so sorting
-    by length first wastes far less of the model's time on padding."""
+    by length first wastes far less of the model's time on padding.  The token embeddings
+    of the texts `keep` marks (all when None) come out of the same forward pass; the others'
+    are left empty (None: the embedder gives none, or none is wanted)."""
     out = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    empty = empty_tokens(embedder.dimension)
+    tokens: list[TokenMatrix] | None = [empty] * len(texts)
+    want = keep is None or any(keep)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     for begin in range(0, len(order), batch):
         rows = order[begin : begin + batch]
-        out[rows] = embedder.encode([texts[i] for i in rows], batch_size=batch)
+        chunk = [texts[i] for i in rows]
+        if want and tokens is not None:
+            out[rows], matrices = encode_with_tokens(embedder, chunk, batch)
+            if matrices is None:
+                tokens = None
+            else:
+                for i, matrix in zip(rows, matrices, strict=True):
+                    if keep is None or keep[i]:
+                        tokens[i] = matrix
+        else:
+            out[rows] = embedder.encode(chunk, batch_size=batch)
         if progress is not None:
             progress(min(begin + batch, len(order)), len(order))
-    return out
+    return out, tokens if want else None

@@ -28,6 +28,7 @@ from bot.index.records import (
     PassageTable,
     to_columns,
 )
+from bot.index.tokens import StoredTokens, load_tokens
 from bot.index.vectors import StoredVectors, blocks_of, load_vectors
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class IndexStore:
         vectors: NDArray[np.float32] | StoredVectors | None = None,
         faiss_index: Any | None = None,
         lexical: LexicalIndex | None = None,
+        tokens: StoredTokens | None = None,
     ) -> None:
         """From the columns an index directory holds, or (for an index never written to disk)
         from passage and paragraph records."""
@@ -67,6 +69,9 @@ class IndexStore:
         self._faiss = faiss_index
         # BM25 as the build wrote it; counted here only for an index never written to disk.
         self.bm25 = lexical or LexicalIndex.from_texts([p.text for p in self.passages])
+        # The sentences' token embeddings (None: an index built before they were stored, or
+        # by an embedder without token output; the ranking then skips its re-score).
+        self.tokens = tokens
 
     def row_of_id(self, passage_id: str) -> int | None:
         return self.passages.row_of_id(passage_id)
@@ -112,6 +117,15 @@ def load_index(index_dir: Path) -> IndexStore:
         vectors = load_vectors(index_dir, files, manifest.passage_count, manifest.dimension)
         lexical = _load_lexical(index_dir, files, manifest.passage_count)
         faiss_index = _load_ivf(index_dir, manifest, vectors)
+        tokens = load_tokens(
+            index_dir,
+            files,
+            vectors.slots
+            if isinstance(vectors, StoredVectors)
+            else np.arange(manifest.passage_count, dtype=np.int64),
+            np.flatnonzero(columns.passages["first"] == columns.passages["last"]),
+            manifest.dimension,
+        )
     except MemoryError:
         need = open_bytes(manifest.passage_count, manifest.dimension) / 2**30
         raise IndexProblem(
@@ -129,7 +143,7 @@ def load_index(index_dir: Path) -> IndexStore:
             f"index in {index_dir} is inconsistent (passages, paragraphs, vectors and manifest "
             "disagree); run: footnote index"
         )
-    store = IndexStore(manifest, columns, (), vectors, faiss_index, lexical)
+    store = IndexStore(manifest, columns, (), vectors, faiss_index, lexical, tokens)
     if "initials" in files:  # an index built before the file existed has none
         store.initials_file = index_dir / files["initials"]
     return store

@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.index.embedding import Embedder
+from bot.index.embedding import Embedder, encode_with_tokens
 from bot.index.lexical import tokenize
 from bot.index.manifest import Manifest
 from bot.index.passages import ParagraphRecord, Passage
 from bot.index.postings import LexicalIndex
 from bot.index.store import IndexStore
+from bot.index.tokens import StoredTokens
 from bot.search.library import Library
 from bot.search.ranking import Ranker, RetrievalConfig
 from bot.search.thresholds import UNCALIBRATED, Thresholds
@@ -92,22 +93,26 @@ def calibrate(
     embedder: Embedder,
     lexical: LexicalIndex | None = None,
     faiss_index: Any | None = None,
+    tokens: StoredTokens | None = None,
 ) -> dict[str, dict[str, float]]:
     """The manifest's `calibration`: verdict thresholds per ranking mode for this corpus
-    (`lexical` and `faiss_index`: what the build made, so neither is made again)."""
-    store = IndexStore(manifest, passages, paragraphs, vectors, faiss_index, lexical)
+    (`lexical` and `faiss_index`: what the build made, so neither is made again; `tokens`:
+    its sentences' token embeddings, so the cuts see the re-scored scores answers get)."""
+    store = IndexStore(manifest, passages, paragraphs, vectors, faiss_index, lexical, tokens)
     off_topic = off_topic_questions()
     pseudo = pseudo_questions(store)
     if len(pseudo) < 4:
         # Too little text to say anything about: the essay-sized defaults.
         return {mode: UNCALIBRATED[mode].to_json() for mode in MODES}
-    query_vectors = embedder.encode(off_topic + pseudo)
+    query_vectors, query_tokens = encode_with_tokens(embedder, off_topic + pseudo)
     library = Library(store)
     calibration: dict[str, dict[str, float]] = {}
     for mode in MODES:
         ranker = Ranker(store, library, RetrievalConfig(mode=mode, thresholds=UNCALIBRATED[mode]))
         scores = [
-            ranker.best_score(question, query_vectors[row])
+            ranker.best_score(
+                question, query_vectors[row], query_tokens[row] if query_tokens else None
+            )
             for row, question in enumerate(off_topic + pseudo)
         ]
         calibration[mode] = fit_thresholds(

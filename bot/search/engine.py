@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bot.index.embedding import encode_with_tokens
+from bot.index.tokens import TokenMatrix
 from bot.search.answer import DEFAULT_RESULTS, Answer
 from bot.search.library import Library
 from bot.search.ranking import RetrievalConfig
@@ -31,6 +33,8 @@ from bot.text import question_key
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
+
+    Encoded = tuple[NDArray[np.float32], TokenMatrix | None]
 
 
 @dataclass
@@ -64,11 +68,15 @@ def _single_threaded_search() -> None:
 
 
 def _ask_in_worker(
-    retriever: Retriever, question: str, k: int, vector: NDArray[np.float32] | None
+    retriever: Retriever,
+    question: str,
+    k: int,
+    vector: NDArray[np.float32] | None,
+    tokens: TokenMatrix | None = None,
 ) -> Answer:
     if vector is not None:
         _single_threaded_search()
-    return retriever.ask(question, k, vector)
+    return retriever.ask(question, k, vector, tokens)
 
 
 class Engine:
@@ -84,10 +92,11 @@ class Engine:
         self.max_batch = max(1, max_batch)
         self.cache_size = cache_size
         self.stats = EngineStats()
-        self._cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
+        # Each question's vector and token embeddings (one forward pass gives both).
+        self._cache: OrderedDict[str, Encoded] = OrderedDict()
         # Questions waiting for the model, in arrival order, and the future each one resolves.
         self._pending: list[tuple[str, str]] = []
-        self._waiting: dict[str, asyncio.Future[NDArray[np.float32]]] = {}
+        self._waiting: dict[str, asyncio.Future[Encoded]] = {}
         self._worker: asyncio.Task[None] | None = None
         self._full: asyncio.Event | None = None
 
@@ -112,6 +121,10 @@ class Engine:
         self._cache.clear()
 
     async def embed(self, text: str) -> NDArray[np.float32]:
+        return (await self.encode(text))[0]
+
+    async def encode(self, text: str) -> Encoded:
+        """The question's vector and token embeddings, batched with other chats' and cached."""
         key = question_key(text)
         cached = self._cache.get(key)
         if cached is not None:
@@ -153,7 +166,9 @@ class Engine:
         self.stats.embedded += len(batch)
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
         try:
-            vectors = await asyncio.to_thread(embedder.encode, [text for _, text in batch])
+            vectors, tokens = await asyncio.to_thread(
+                encode_with_tokens, embedder, [text for _, text in batch]
+            )
         except Exception as exc:
             for key, _ in batch:
                 future = self._waiting.pop(key, None)
@@ -163,14 +178,14 @@ class Engine:
             return
         same_model = self.retriever.embedder.name == embedder.name
         for row, (key, _) in enumerate(batch):
-            vector = vectors[row]
+            vector: Encoded = (vectors[row], tokens[row] if tokens else None)
             if same_model:
                 self._remember(key, vector)
             future = self._waiting.pop(key, None)
             if future is not None and not future.done():
                 future.set_result(vector)
 
-    def _remember(self, key: str, vector: NDArray[np.float32]) -> None:
+    def _remember(self, key: str, vector: Encoded) -> None:
         if self.cache_size <= 0:
             return
         self._cache[key] = vector
@@ -183,8 +198,8 @@ class Engine:
         retriever = self.retriever
         if not retriever.needs_vector(question):
             return await asyncio.to_thread(retriever.ask, question, k)
-        vector = await self.embed(question)
-        return await asyncio.to_thread(_ask_in_worker, retriever, question, k, vector)
+        vector, tokens = await self.encode(question)
+        return await asyncio.to_thread(_ask_in_worker, retriever, question, k, vector, tokens)
 
     async def cite(self, phrase: str, k: int = DEFAULT_RESULTS) -> Answer:
         return await asyncio.to_thread(self.retriever.cite, phrase, k)

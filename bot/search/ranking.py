@@ -18,9 +18,11 @@ from bot.index.lexical import index_terms, tokenize
 from bot.index.manifest import SectionInfo
 from bot.index.passages import Passage
 from bot.index.store import IndexStore
+from bot.index.tokens import TokenMatrix
 from bot.search.aliases import is_acronym
 from bot.search.answer import Answer, Hit, Verdict
 from bot.search.features import SIGNALS, CandidateFeatures, FeatureIndex, FusionWeights
+from bot.search.late import late_order
 from bot.search.library import Library
 from bot.search.missing import missing_terms, phrase_pattern
 from bot.search.thresholds import Thresholds, thresholds_for
@@ -28,6 +30,9 @@ from bot.text import Span, sentence_in_window
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
+
+    Vector = NDArray[np.float32]
+    Tokens = TokenMatrix | None
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class RetrievalConfig:
     # (tests and experiments); None means the index's own.
     thresholds: Thresholds | None = None
     cite_threshold: float = 84.0
+    late: bool = True  # the top windows re-scored by late interaction (bot/search/late.py)
     empty_section_overlap: float = 0.6
 
     @property
@@ -224,13 +230,15 @@ class Ranker:
             self._acronyms[acronym] = used
         return used
 
-    def answer(self, query: str, k: int, query_vector: NDArray[np.float32] | None) -> Answer:
+    def answer(
+        self, query: str, k: int, query_vector: Vector | None, query_tokens: Tokens = None
+    ) -> Answer:
         tokens = index_terms(query)
         if not query.strip() or (not tokens and not any(c.isalnum() for c in query)):
             return Answer(
                 query, False, reason="empty-query", suggestions=tuple(self._top_sections())
             )
-        ranked = self._rank(query, tokens, query_vector)
+        ranked = self._rank(query, tokens, query_vector, query_tokens)
         hits = self._distinct(ranked, k)
         best = hits[0].score if hits else 0.0
         empty = self._empty_section_named(tokens)
@@ -259,22 +267,37 @@ class Ranker:
         verdict: Verdict = "answer" if best >= self.thresholds.answer_from else "closest"
         return Answer(query, True, tuple(hits), scores=scores, verdict=verdict)
 
-    def best_score(self, query: str, query_vector: NDArray[np.float32] | None) -> float:
+    def best_score(
+        self,
+        query: str,
+        query_vector: NDArray[np.float32] | None,
+        query_tokens: TokenMatrix | None = None,
+    ) -> float:
         """The top window's score alone (calibration asks many questions and needs no more)."""
-        ranked = self._rank(query, index_terms(query), query_vector)
+        ranked = self._rank(query, index_terms(query), query_vector, query_tokens)
         return ranked[0][1] if ranked else 0.0
 
     def _rank(
-        self, query: str, tokens: list[str], query_vector: NDArray[np.float32] | None
+        self,
+        query: str,
+        tokens: list[str],
+        query_vector: NDArray[np.float32] | None,
+        query_tokens: TokenMatrix | None = None,
     ) -> list[tuple[int, float]]:
         features = self.candidate_features(query, tokens, query_vector)
         if features is None:
             return []
         weights = _MODE_WEIGHTS.get(self.config.mode, self.config.weights)
-        fused = features.fused(weights) - self._window_costs(features.rows)
+        costs = self._window_costs(features.rows)
+        fused = features.fused(weights) - costs
         order = np.argsort(-fused, kind="stable")
-        rows = features.rows.tolist()
-        return [(rows[i], float(fused[i])) for i in order]
+        scores = fused[order]
+        stored, late = self._store.tokens, self.config.late and self.config.mode == "hybrid"
+        if late and stored is not None and query_tokens is not None:
+            order, scores = late_order(
+                features, fused, costs, stored, self._features.sentence_rows, query_tokens
+            )
+        return list(zip(features.rows[order].tolist(), scores.tolist(), strict=True))
 
     def candidate_features(
         self, query: str, tokens: list[str], query_vector: NDArray[np.float32] | None

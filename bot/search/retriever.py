@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.index.build import BuildReport, ProgressCallback
-from bot.index.embedding import Embedder, make_embedder
+from bot.index.embedding import Embedder, encode_with_tokens, make_embedder
 from bot.index.store import IndexStore, open_index
+from bot.index.tokens import TokenMatrix
 from bot.search.answer import DEFAULT_RESULTS, Answer
 from bot.search.calibration import calibrate
 from bot.search.cite import CitationFinder
@@ -54,6 +55,11 @@ class Retriever:
     def embed(self, texts: list[str]) -> NDArray[np.float32]:
         return self.embedder.encode(texts)
 
+    def encode(self, texts: list[str]) -> tuple[NDArray[np.float32], list[TokenMatrix] | None]:
+        """Vectors and token embeddings (for the late-interaction re-score) of one forward
+        pass; None: the embedder gives no tokens."""
+        return encode_with_tokens(self.embedder, texts)
+
     def needs_vector(self, query: str) -> bool:
         """Whether answering `query` takes a query embedding."""
         return self.config.uses_dense and bool(query.strip())
@@ -63,10 +69,14 @@ class Retriever:
         query: str,
         k: int = DEFAULT_RESULTS,
         query_vector: NDArray[np.float32] | None = None,
+        query_tokens: TokenMatrix | None = None,
     ) -> Answer:
+        """`query_tokens`: the question's token embeddings from the pass that gave
+        `query_vector` (without them the top windows are not re-scored)."""
         if query_vector is None and self.needs_vector(query):
-            query_vector = self.embed([query])[0]
-        return self._ranker.answer(query, k, query_vector)
+            vectors, tokens = self.encode([query])
+            query_vector, query_tokens = vectors[0], tokens[0] if tokens else None
+        return self._ranker.answer(query, k, query_vector, query_tokens)
 
     def cite(self, phrase: str, k: int = DEFAULT_RESULTS) -> Answer:
         """Find where a pasted phrase stands, tolerating quote style, case and small typos."""

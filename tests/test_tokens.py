@@ -1,0 +1,190 @@
+"""The sentences' token embeddings stored at index time (bot/index/tokens.py) and the
+late-interaction re-score over them (bot/search/late.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import bot.index.vectors as vectors_module
+from bot.index.build import build_index
+from bot.index.embedding import HashingEmbedder
+from bot.index.lexical import index_terms
+from bot.index.manifest import MANIFEST, read_manifest
+from bot.index.store import IndexStore, load_index
+from bot.index.tokens import StoredTokens, TokenMatrix, pack
+from bot.search.features import FeatureIndex
+from bot.search.late import LATE_TOP, maxsim, rescore
+from bot.search.ranking import RetrievalConfig
+from bot.search.retriever import Retriever
+from tests.helpers.essay import ESSAY, EXTRA_ESSAY, write_text
+
+FAKE = HashingEmbedder()
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(ESSAY, corpus / ESSAY.name)
+    return corpus
+
+
+def tokens_by_text(store: IndexStore) -> dict[str, bytes]:
+    """Each one-sentence window's stored token records, by its text."""
+    assert store.tokens is not None
+    _, first, last = store.passages.window_columns()
+    return {
+        store.passages[row].text: b"".join(a.tobytes() for a in store.tokens.of_row(row))
+        for row in np.flatnonzero(first == last).tolist()
+    }
+
+
+def add(corpus: Path, number: int) -> None:
+    text = f"Note {number}\n\nNote {number} holds item {number} alone. Item {number} is new.\n"
+    write_text(corpus / f"0-{number:02d}.txt", text)
+
+
+def fresh(corpus: Path, tmp_path: Path) -> IndexStore:
+    index = tmp_path / "fresh"
+    shutil.rmtree(index, ignore_errors=True)
+    build_index(corpus, index, FAKE)
+    return load_index(index)
+
+
+def test_stored_tokens_after_adds_equal_a_build_from_scratch(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Segments appended, then compacted (limit 3), then a document removed.
+    monkeypatch.setattr(vectors_module, "SEGMENT_LIMIT", 3)
+    index = tmp_path / "index"
+    write_text(corpus / "z-other.txt", EXTRA_ESSAY)
+    build_index(corpus, index, FAKE)
+    for number in range(1, 5):
+        add(corpus, number)
+        build_index(corpus, index, FAKE)
+        store, scratch = load_index(index), fresh(corpus, tmp_path)
+        assert tokens_by_text(store) == tokens_by_text(scratch)
+        assert store.tokens is not None and scratch.tokens is not None
+        count, frequency = store.tokens.document_frequency
+        assert count > 0 and (count, frequency.tolist()) == (
+            scratch.tokens.document_frequency[0],
+            scratch.tokens.document_frequency[1].tolist(),
+        )
+    files = read_manifest(index).files
+    # An add names the earlier token files again and writes only its own.
+    assert {"tokens.1", "tokenstarts.1", "tokenids.1"} <= set(files)
+    (corpus / ESSAY.name).unlink()
+    build_index(corpus, index, FAKE)
+    assert tokens_by_text(load_index(index)) == tokens_by_text(fresh(corpus, tmp_path))
+
+
+def test_an_add_writes_only_the_new_sentences_tokens(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    build_index(corpus, index, FAKE)
+    first = read_manifest(index).files["tokens"]
+    add(corpus, 1)
+    build_index(corpus, index, FAKE)
+    files = read_manifest(index).files
+    assert files["tokens"] == first
+    new = np.load(index / files["tokens.1"])
+    # Only the note's two sentences: "note 1 holds item 1 alone" and "item 1 is new".
+    assert len(new) == 6 + 4
+
+
+def test_maxsim_scores_each_window_by_its_best_tokens() -> None:
+    dimension = 4
+    unit = np.eye(dimension, dtype=np.float32)
+    sentences = [
+        TokenMatrix(np.array([1, 2], np.uint16), unit[[0, 1]], np.ones(2, bool)),
+        TokenMatrix(np.array([3], np.uint16), unit[[2]], np.ones(1, bool)),
+        TokenMatrix(np.array([2], np.uint16), unit[[1]], np.ones(1, bool)),
+    ]
+    stored = StoredTokens([pack(sentences, dimension)], np.arange(3), np.arange(3))
+    # The question: token 1 (only in sentence 0: rare) and token 2 (in sentences 0 and 2),
+    # and a punctuation piece that matches everything but weighs nothing.
+    question = TokenMatrix(
+        np.array([1, 2, 9], np.uint16),
+        np.vstack([unit[0], unit[1], np.full(dimension, 0.5, np.float32)]),
+        np.array([True, True, False]),
+    )
+    windows = np.array([[0, -1, -1], [1, -1, -1], [2, -1, -1], [1, 2, -1]], dtype=np.int64)
+    scores = maxsim(stored, windows, question)
+    idf_rare, idf_common = np.log(4 / 1.5), np.log(4 / 2.5)
+    total = idf_rare + idf_common
+    # int8 storage: cosines within a rounding step of exact.
+    assert scores == pytest.approx(
+        [1.0, 0.0, idf_common / total, idf_common / total], abs=0.01
+    )
+    # Only punctuation: every piece weighs.
+    only = TokenMatrix(np.array([9], np.uint16), unit[[2]], np.array([False]))
+    assert maxsim(stored, windows[:2], only) == pytest.approx([0.0, 1.0], abs=0.01)
+
+
+def test_the_rescore_reorders_the_top_and_keeps_the_fused_scores(
+    corpus: Path, tmp_path: Path
+) -> None:
+    index = tmp_path / "index"
+    build_index(corpus, index, FAKE)
+    store = load_index(index)
+    assert store.tokens is not None
+    retriever = Retriever(store, FAKE)
+    ranker = retriever._ranker
+    question = "What did the essay say about the sanctions on North Korea?"
+    vectors, tokens = retriever.encode([question])
+    assert tokens is not None and len(tokens[0].ids) == 11
+    terms = index_terms(question)
+    late = ranker._rank(question, terms, vectors[0], tokens[0])
+    plain = ranker._rank(question, terms, vectors[0])  # no question tokens: no re-score
+    # The same ladder of scores (verdicts unchanged), the same windows in the top LATE_TOP.
+    assert [s for _, s in late] == [s for _, s in plain]
+    assert {r for r, _ in late[:LATE_TOP]} == {r for r, _ in plain[:LATE_TOP]}
+    assert late[LATE_TOP:] == plain[LATE_TOP:]
+    # The top re-ordered by the re-score computed here from its parts.
+    features = ranker.candidate_features(question, terms, vectors[0])
+    assert features is not None
+    position = {int(r): i for i, r in enumerate(features.rows)}
+    top = np.array([position[r] for r, _ in plain[:LATE_TOP]])
+    sentence_rows = FeatureIndex(store).sentence_rows[features.rows[top]]
+    own = maxsim(store.tokens, sentence_rows, tokens[0])
+    assert own.max() > 0
+    sizes = (sentence_rows >= 0).sum(axis=1)
+    expected = np.round(rescore(features, ranker.window_costs(features.rows), own, top, sizes), 4)
+    assert [position[r] for r, _ in late[:LATE_TOP]] == top[
+        np.argsort(-expected, kind="stable")
+    ].tolist()
+    # Without the re-score the answer is the fused one; with it, the quote may change only.
+    answer = retriever.ask(question, 3, vectors[0], tokens[0])
+    assert answer.verdict == retriever.ask(question, 3, vectors[0]).verdict
+    # A question with no word piece to match keeps the fused order.
+    nothing = TokenMatrix(
+        np.zeros(0, np.uint16), np.zeros((0, FAKE.dimension), np.float32), np.zeros(0, bool)
+    )
+    assert ranker._rank(question, terms, vectors[0], nothing) == plain
+
+
+def test_an_index_without_token_files_still_answers(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    build_index(corpus, index, FAKE)
+    manifest = read_manifest(index)
+    # An index written before tokens were stored: no token files in its manifest.
+    data = json.loads((index / MANIFEST).read_text(encoding="utf-8"))
+    for key in [k for k in manifest.files if k.startswith("token")]:
+        (index / manifest.files[key]).unlink()
+        del data["files"][key]
+    (index / MANIFEST).write_text(json.dumps(data), encoding="utf-8")
+    store = load_index(index)
+    assert store.tokens is None
+    answer = Retriever(store, FAKE).ask("What did the essay say about the sanctions?")
+    plain = Retriever(store, FAKE, RetrievalConfig(late=False)).ask(
+        "What did the essay say about the sanctions?"
+    )
+    assert answer.hits and [h.score for h in answer.hits] == [h.score for h in plain.hits]
+    # The next build embeds afresh once (the previous generation has no tokens) and
+    # stores them.
+    report = build_index(corpus, index, FAKE, force=True)
+    assert report.embedded == len(store.passages) and load_index(index).tokens is not None
