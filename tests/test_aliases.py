@@ -58,10 +58,10 @@ def test_a_name_is_mentioned_when_an_alternative_is() -> None:
 
 def test_the_essay_says_us_and_north_korea(essay: Retriever) -> None:
     ranker = essay._ranker
-    assert ranker.mentions("US")  # written "U.S." and "U.S.-ROK"
-    assert ranker.mentions("United States")
-    assert ranker.mentions("North Korea")
-    assert not ranker.mentions("Japan") and not ranker.mentions("USSR")
+    assert ranker.words.mentions("US")  # written "U.S." and "U.S.-ROK"
+    assert ranker.words.mentions("United States")
+    assert ranker.words.mentions("North Korea")
+    assert not ranker.words.mentions("Japan") and not ranker.words.mentions("USSR")
     answer = essay.ask("Was America partly responsible for the 1994 deal falling apart?")
     assert answer.missing_terms == ()
     assert essay.ask("What did the Americans propose?").missing_terms == ()
@@ -74,7 +74,7 @@ def test_the_essay_says_us_and_north_korea(essay: Retriever) -> None:
 
 def test_lower_case_words_do_not_stand_for_acronyms(pronouns: Retriever) -> None:
     ranker = pronouns._ranker
-    assert not ranker.mentions("US")
-    assert not ranker.mentions("North Korea")  # "north" alone, never the pair
+    assert not ranker.words.mentions("US")
+    assert not ranker.words.mentions("North Korea")  # "north" alone, never the pair
     assert pronouns.ask("Did America raise tariffs?").missing_terms == ("America",)
     assert pronouns.ask("What did Pyongyang export?").missing_terms == ("Pyongyang",)

@@ -87,6 +87,6 @@ def test_a_short_name_is_not_the_start_of_a_longer_word(notes: Retriever) -> Non
     # "Ri" begins "Riga", "Ove" nothing, "Hol" begins "Holm": two or three letters must be a
     # word of the text; four may take an ending ("Holm" and "Holm's").
     ranker = notes._ranker
-    assert not ranker.knows("ri") and not ranker.knows("hol")
-    assert ranker.knows("holm") and ranker.knows("riga")
+    assert not ranker.words.knows("ri") and not ranker.words.knows("hol")
+    assert ranker.words.knows("holm") and ranker.words.knows("riga")
     assert notes.ask("What did Ri sell?").missing_terms == ("Ri",)

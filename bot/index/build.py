@@ -41,7 +41,6 @@ quantizer (bot/index/refit.py).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -58,7 +57,7 @@ from bot.index.approximate import approximate_index
 from bot.index.carry import cut_library, records_of
 from bot.index.embedding import Embedder
 from bot.index.fingerprint import fingerprint_files
-from bot.index.initials import initials_table
+from bot.index.generation import generation_files, generation_name
 from bot.index.library import DocumentReader, LibraryDocument, describe, library_reader
 from bot.index.lock import writer_lock
 from bot.index.manifest import Manifest, read_manifest
@@ -67,7 +66,6 @@ from bot.index.merge import merge_postings
 from bot.index.passages import ParagraphRecord, Passage
 from bot.index.postings import LexicalIndex, count_words
 from bot.index.publish import publish_generation
-from bot.index.records import Columns
 from bot.index.refit import Fit, Refit, RefitDecision, decide, refit_line
 from bot.index.report import BuildReport
 from bot.index.reuse import (
@@ -76,14 +74,12 @@ from bot.index.reuse import (
     ProgressCallback,
     assemble_vectors,
     embed_passages,
-    keys_table,
-    layout_tokens,
     plan_vectors,
     previous_for,
 )
 from bot.index.staleness import staleness, staleness_and_manifest
 from bot.index.tokens import StoredTokens
-from bot.index.vectors import blocks_of, plan_layout, segment_key
+from bot.index.vectors import blocks_of
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -91,8 +87,16 @@ if TYPE_CHECKING:
 # Fits a new generation's verdict thresholds (bot/search/calibration.calibrate); it is given
 # the BM25 index and the FAISS index (None: exact search) the build made, not to make them again.
 Calibrator = Callable[
-    [Manifest, list[Passage], list[ParagraphRecord], "NDArray[np.float32]", Embedder,
-     LexicalIndex, Any, "StoredTokens | None"],
+    [
+        Manifest,
+        list[Passage],
+        list[ParagraphRecord],
+        "NDArray[np.float32]",
+        Embedder,
+        LexicalIndex,
+        Any,
+        "StoredTokens | None",
+    ],
     dict[str, dict[str, float]],
 ]
 
@@ -186,36 +190,10 @@ def _write_index(
     ivf, quantizer = approximate_index(
         index_dir, vectors, faiss_type, params, previous, plan.reused_from, counts.changed, refit
     )
-    generation = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
-    arrays: dict[str, NDArray[Any]] = {
-        "passages": columns.passages,
-        "paragraphs": columns.paragraphs,
-        "texts": columns.texts,
-        "sentences": columns.sentences,
-        "keys": keys_table(plan.keys, words),
-        "vocabulary": lexical.vocabulary,
-        "lexicon": lexical.lexicon,
-        "postings": lexical.postings,
-        "words": lexical.words,
-        "frequencies": lexical.frequencies,
-        "initials": initials_table(
-            columns, cut.carried_from, _previous_initials(index_dir, previous)
-        ),
-    }
-    if ivf is not None:
-        arrays["centroids"], arrays["lists"] = ivf.centroids, ivf.lists
-    layout = plan_layout(vectors, previous.manifest.files if previous is not None else None)
-    if layout.slots is not None:
-        arrays["slots"] = layout.slots
-    if layout.new is not None:
-        arrays[segment_key(len(layout.kept))] = layout.new
-    # The sentences' token embeddings, segment for segment with the vectors.
-    token_files, kept_tokens, tokens = layout_tokens(assembled, layout, previous, plan, singles)
-    arrays.update(token_files)
-    files = {name: f"{name.split('.')[0]}-{generation}.npy" for name in arrays}
-    # The segments of earlier generations the new one reads (bot/index/vectors.py).
-    files.update({segment_key(number): name for number, name in enumerate(layout.kept)})
-    files.update(kept_tokens)
+    generation = generation_name()
+    arrays, files, tokens = generation_files(
+        generation, cut, plan, words, lexical, assembled, ivf, singles, index_dir, previous
+    )
     manifest = Manifest(
         model=embedder.name,
         dimension=embedder.dimension,
@@ -271,13 +249,6 @@ def _write_index(
     counts = replace(counts, calibration=said, quantizer=quantizer)
     publish_generation(index_dir, arrays, manifest)
     return manifest, counts
-
-
-def _previous_initials(index_dir: Path, previous: Previous | None) -> tuple[Columns, Path] | None:
-    """The previous generation's columns and table of initials, when it has both."""
-    if previous is None or previous.columns is None or "initials" not in previous.manifest.files:
-        return None
-    return previous.columns, index_dir / previous.manifest.files["initials"]
 
 
 @dataclass(frozen=True)

@@ -3,29 +3,24 @@ answer shows, and its verdict (answer, closest passage, or absent)."""
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.index.initials import initialisms, read_initials
 from bot.index.lexical import index_terms, tokenize
 from bot.index.manifest import SectionInfo
 from bot.index.passages import Passage
 from bot.index.store import IndexStore
 from bot.index.tokens import TokenMatrix
-from bot.search.aliases import is_acronym
 from bot.search.answer import Answer, Hit, Verdict
 from bot.search.features import SIGNALS, CandidateFeatures, FeatureIndex, FusionWeights
 from bot.search.late import late_order
 from bot.search.library import Library
-from bot.search.missing import missing_terms, phrase_pattern
+from bot.search.missing import missing_terms
 from bot.search.thresholds import Thresholds, thresholds_for
+from bot.search.vocabulary import CorpusWords
 from bot.text import Span, sentence_in_window
 
 if TYPE_CHECKING:
@@ -65,11 +60,6 @@ class RetrievalConfig:
 # (dangling, extra sentence) per mode, each chosen on the tune halves for that mode alone, so
 # the baselines are measured at their best too. The fused score needs no length cost: its
 # best-sentence and coverage signals keep quotes focused.
-# Passages read to find a name of several words with a middle name between its words, and
-# how many such answers are kept.
-_PHRASE_ROWS = 64
-_PHRASE_CACHE = 4096
-
 WINDOW_COSTS = {"hybrid": (0.06, 0.0), "dense": (0.06, 0.0), "lexical": (0.1, 0.0)}
 
 # The single-signal baselines: one signal each, so `footnote eval` can say what fusion adds.
@@ -96,18 +86,7 @@ class Ranker:
             for section in library.sections()
             if section.empty
         ]
-        # Acronyms looked up so far ("US": written in capitals somewhere?), filled lazily.
-        self._acronyms: dict[str, bool] = {}
-        # Names of several words looked up so far (`_says`).
-        self._phrases: dict[str, bool] = {}
-
-    @cached_property
-    def _plain_vocabulary(self) -> list[str]:
-        """The corpus's words without accents, sorted, so that "Schrodinger" finds
-        "Schrödinger" and "China" finds "Chinese" by a binary search.  Built once per index,
-        at the first question that needs it rather than at opening: `footnote sections` and
-        `cite` never ask, and on Python's documentation it costs ~0.1 s."""
-        return sorted({_without_accents(term) for term in self._store.bm25.words()})
+        self.words = CorpusWords(store)
 
     def _window_costs(self, rows: NDArray[np.int64]) -> NDArray[np.float32]:
         costs = self._window_cost[rows]
@@ -133,103 +112,6 @@ class Ranker:
         cost += np.float32(extra_cost * sum(not lean for lean in leans_back[1:]))
         return float(cost)
 
-    def knows(self, word: str) -> bool:
-        """Whether the corpus uses `word` (a token as `tokenize` makes it) or a word that
-        differs only in accents or in an ending ("China" and "Chinese", "Japan" and
-        "Japanese"): at most the last two letters of a word of five or more may differ, a
-        word of four may be followed by an ending ("Cuba", "Cuban"), one of two or three
-        letters must be the corpus's own ("Xi" is not "xinhua", nor "Abe" "able")."""
-        if word in self._store.bm25.idf:
-            return True
-        plain = _without_accents(word)
-        stem = plain if len(plain) < 5 else plain[: max(4, len(plain) - 2)]
-        vocabulary = self._plain_vocabulary
-        at = bisect.bisect_left(vocabulary, stem)
-        if len(plain) < 4:
-            return at < len(vocabulary) and vocabulary[at] == plain
-        return at < len(vocabulary) and vocabulary[at].startswith(stem)
-
-    def mentions(self, name: str) -> bool:
-        """Whether the corpus uses the name `name` ("U.S.", "North Korea"): a single word as
-        `knows` finds it, a name of several words as its words and word pairs, and an acronym
-        only where it is written in capitals ("US" is not the pronoun "us")."""
-        terms = index_terms(name)
-        if not terms:
-            return False
-        if is_acronym(name):
-            return self._acronym_used(name, terms[0]) or name.upper() in self._initialisms
-        if len(terms) == 1:
-            return self.knows(terms[0])
-        return self._says(name)
-
-    @cached_property
-    def _initialisms(self) -> frozenset[str]:
-        """The initials of the corpus's names of several words ("KJU" for "Kim Jong Un"): a
-        reader may shorten a name the text spells out. Read at the first acronym the corpus
-        does not write, from the file its build wrote, or found by reading every paragraph
-        for an index built before that file existed (bot/index/initials.py)."""
-        path = self._store.initials_file
-        if path is not None:
-            try:
-                return read_initials(path)
-            except (OSError, ValueError, EOFError):
-                pass  # unreadable: the paragraphs say the same, more slowly
-        return initialisms(paragraph.text for paragraph in self._store.paragraphs)
-
-    def together(self, name: str, word: str) -> bool:
-        """Whether one sentence holds every word of `name` and `word` (an event's name and its
-        noun, said apart: "the summit in Oslo"). A sentence, not a window of three: names
-        and nouns of neighbouring sentences are seldom one event."""
-        rows: NDArray[np.int64] | None = None
-        for term in [*tokenize(name), *tokenize(word)]:
-            found = self._store.bm25.rows_with(term)
-            rows = found if rows is None else np.intersect1d(rows, found, assume_unique=True)
-            if not len(rows):
-                return False
-        if rows is None:
-            return False
-        _, first, last = self._windows
-        return bool((first[rows] == last[rows]).any())
-
-    @cached_property
-    def _windows(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-        return self._store.passages.window_columns()
-
-    def _says(self, name: str) -> bool:
-        """Whether a passage says the name `name` of several words as a phrase
-        (missing.phrase_pattern): each adjacent pair of its words is an indexed word pair,
-        else a passage that holds all its words has it with a middle name between them."""
-        said = self._phrases.get(name)
-        if said is not None:
-            return said
-        words = tokenize(name)
-        bm25 = self._store.bm25
-        said = all(f"{a}_{b}" in bm25.idf for a, b in itertools.pairwise(words))
-        if not said and all(word in bm25.idf for word in words):
-            rows = bm25.rows_with(words[0])
-            for word in words[1:]:
-                rows = np.intersect1d(rows, bm25.rows_with(word), assume_unique=True)
-            pattern = phrase_pattern(name)
-            # A few passages suffice: one that says it is enough, and a name whose words
-            # share many passages without forming it is rare.
-            texts = (self._store.passages[int(row)].text for row in rows[:_PHRASE_ROWS])
-            said = any(pattern.search(text) for text in texts)
-        if len(self._phrases) >= _PHRASE_CACHE:
-            self._phrases.clear()  # names come from questions: bounded, not kept forever
-        self._phrases[name] = said
-        return said
-
-    def _acronym_used(self, acronym: str, term: str) -> bool:
-        used = self._acronyms.get(acronym)
-        if used is None:
-            letters = [c for c in acronym if c.isalpha()]
-            written = re.compile(r"(?<![\w.])" + r"\.?".join(letters) + r"\.?(?!\w)")
-            # Once per acronym and index, over the windows that hold its token.
-            rows = self._store.bm25.rows_with(term).tolist()
-            used = any(written.search(self._store.passages[row].text) for row in rows)
-            self._acronyms[acronym] = used
-        return used
-
     def answer(
         self, query: str, k: int, query_vector: Vector | None, query_tokens: Tokens = None
     ) -> Answer:
@@ -243,7 +125,8 @@ class Ranker:
         best = hits[0].score if hits else 0.0
         empty = self._empty_section_named(tokens)
         scores = {"best": round(best, 4)}
-        absent_names = missing_terms(query, self.knows, self.mentions, self.together)
+        words = self.words
+        absent_names = missing_terms(query, words.knows, words.mentions, words.together)
         if empty is not None:
             return Answer(
                 query,
@@ -401,8 +284,3 @@ class Ranker:
 _ANAPHORIC_START = re.compile(
     r"^[\"“‘']?(?:That|This|These|Those|Such|They|Their|It|Its|He|She|His|Her)\b(?!\s+is\s+to\b)"
 )
-
-
-def _without_accents(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
