@@ -156,9 +156,9 @@ def test_shipped_question_sets() -> None:
     sets = {path.name: load_eval_set(path) for path in KOREAN_CRISIS_SETS}
     reader = sets["korean_crisis_reader.json"]
     assert len(reader.questions) >= 40
-    # 150 tune questions, then 40 written afterwards by a reader who had not seen the ranking.
+    # 190 tune questions, then 40 written afterwards by a reader who had not seen the ranking.
     held_out = reader.part("held-out").questions
-    assert len(held_out) == 40 and len(reader.part("tune").questions) == 150
+    assert len(held_out) == 40 and len(reader.part("tune").questions) == 190
     assert reader.questions[-len(held_out) :] == held_out
     assert not reader.part("tune").off_topic
     absent = sets["korean_crisis_absent.json"]
