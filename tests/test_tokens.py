@@ -188,3 +188,19 @@ def test_an_index_without_token_files_still_answers(corpus: Path, tmp_path: Path
     # stores them.
     report = build_index(corpus, index, FAKE, force=True)
     assert report.embedded == len(store.passages) and load_index(index).tokens is not None
+
+
+def test_document_frequency_counts_each_sentence_once(corpus: Path, tmp_path: Path) -> None:
+    # Counted the slow, obvious way: the set of word-piece ids of each one-sentence window.
+    store = fresh(corpus, tmp_path)
+    assert store.tokens is not None
+    _, first, last = store.passages.window_columns()
+    singles = np.flatnonzero(first == last).tolist()
+    expected = np.zeros(1 << 16)
+    for row in singles:
+        for piece in set(store.tokens.of_row(row)[1].tolist()):
+            expected[piece] += 1
+    count, frequency = store.tokens.document_frequency
+    assert count == len(singles)
+    assert frequency.tolist() == expected.tolist()
+    assert expected.max() > 1  # some word stands in several sentences

@@ -131,7 +131,11 @@ class StoredTokens:
         first = 0
         for _, starts, ids in self.segments:
             slot_of_token = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
-            pairs = np.unique(slot_of_token * (1 << 16) + np.asarray(ids, np.int64))
+            pairs = np.sort(slot_of_token * (1 << 16) + np.asarray(ids, np.int64))
+            # Distinct (slot, id) pairs by a sort and a neighbour test: np.unique hashes
+            # instead (numpy 2.3), 5x slower here (0.5 s of the first question on Python's
+            # documentation, 1.2M word pieces).
+            pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
             weight = per_slot[first + (pairs >> 16)]
             counts += np.bincount(pairs & 0xFFFF, weights=weight, minlength=1 << 16)
             first += len(starts) - 1
