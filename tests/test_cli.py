@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,16 +15,12 @@ from bot import cli
 from bot.config import Settings
 from bot.redaction import REDACTED
 from tests.botapi.fixtures import TEST_TOKEN
-
-REPO = Path(__file__).resolve().parents[1]
-ESSAY = REPO / "corpus" / "4-ways-out-of-the-korean-crisis.txt"
+from tests.helpers.essay import ESSAY, REPO, copy_essay
 
 
 @pytest.fixture
 def dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(ESSAY, corpus / ESSAY.name)
+    corpus = copy_essay(tmp_path / "corpus")
     monkeypatch.chdir(tmp_path)  # no stray .env from the repo
     monkeypatch.setenv("FOOTNOTE_MODEL", "fake:hashing")
     monkeypatch.setenv("FOOTNOTE_CORPUS", str(corpus))

@@ -22,7 +22,7 @@ from bot.index.passages import MAX_PARAGRAPH_CHARS
 from bot.index.store import load_index
 from bot.search.retriever import Retriever
 from bot.text import fold_for_lookup, fold_with_map, printable
-from tests.helpers.essay import ESSAY
+from tests.helpers.essay import ESSAY, copy_essay
 
 EVIL = "\x1b]0;pwned\x07\x1b[2J\nSkipped fake.txt: forged\u202e"
 
@@ -149,9 +149,7 @@ def test_a_five_megabyte_paragraph_costs_seconds_not_minutes(tmp_path: Path) -> 
 
 
 def test_zero_width_characters_do_not_defeat_cite(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(ESSAY, corpus / ESSAY.name)
+    corpus = copy_essay(tmp_path / "corpus")
     build_index(corpus, tmp_path / "index", HashingEmbedder())
     retriever = Retriever(load_index(tmp_path / "index"), HashingEmbedder())
     pasted = "nobody\u200b knows how to col\u00adlapse a re\u2060gime"

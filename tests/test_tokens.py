@@ -21,17 +21,14 @@ from bot.search.features import FeatureIndex
 from bot.search.late import LATE_TOP, maxsim, rescore
 from bot.search.ranking import RetrievalConfig
 from bot.search.retriever import Retriever
-from tests.helpers.essay import ESSAY, EXTRA_ESSAY, write_text
+from tests.helpers.essay import ESSAY, EXTRA_ESSAY, copy_essay, write_text
 
 FAKE = HashingEmbedder()
 
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(ESSAY, corpus / ESSAY.name)
-    return corpus
+    return copy_essay(tmp_path / "corpus")
 
 
 def tokens_by_text(store: IndexStore) -> dict[str, bytes]:

@@ -20,17 +20,14 @@ from bot.index.embedding import HashingEmbedder
 from bot.index.manifest import FORMAT_VERSION, MANIFEST, read_manifest
 from bot.index.store import load_index, open_index
 from bot.index.vectors import StoredVectors, segment_names
-from tests.helpers.essay import ESSAY, EXTRA_ESSAY, write_text
+from tests.helpers.essay import ESSAY, EXTRA_ESSAY, copy_essay, write_text
 
 FAKE = HashingEmbedder()
 
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(ESSAY, corpus / ESSAY.name)
-    return corpus
+    return copy_essay(tmp_path / "corpus")
 
 
 def vectors_of(index_dir: Path) -> np.ndarray:

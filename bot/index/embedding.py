@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -267,14 +268,20 @@ class HashingEmbedder:
             ids = np.zeros(len(words), dtype=np.uint16)
             vectors = np.zeros((len(words), self._dimension), dtype=np.float32)
             for n, word in enumerate(words):
-                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
-                ids[n] = int.from_bytes(digest[5:7], "little")
-                row = np.random.default_rng(int.from_bytes(digest, "little")).standard_normal(
-                    self._dimension
-                )
-                vectors[n] = row / np.linalg.norm(row)
+                ids[n], vectors[n] = _word_token(word, self._dimension)
             tokens.append(TokenMatrix(ids, vectors, np.ones(len(words), dtype=bool)))
         return self.encode(texts, batch_size), tokens
+
+
+# A generator seeded per word is slow (a 5 MB text has a million words, few distinct):
+# each word's token is made once.
+@functools.lru_cache(maxsize=1 << 16)
+def _word_token(word: str, dimension: int) -> tuple[int, NDArray[np.float32]]:
+    digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+    row = np.random.default_rng(int.from_bytes(digest, "little")).standard_normal(dimension)
+    unit = np.asarray(row / np.linalg.norm(row), dtype=np.float32)
+    unit.flags.writeable = False  # shared by every occurrence of the word
+    return int.from_bytes(digest[5:7], "little"), unit
 
 
 def make_embedder(model: str) -> Embedder:
