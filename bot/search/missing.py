@@ -21,6 +21,9 @@ from bot.search.events import event_phrases, event_said
 _WORD = re.compile(r"[^\W_](?:[\w'’.\-]*[^\W_])?")
 _SENTENCE_END = re.compile(r"[.?!]")
 _POSSESSIVE = re.compile(r"['’]s$")
+# An initial, or initials written with full stops ("W", "A.Q", "U.S"): the full stop after it
+# belongs to the name ("George W. Bush", "A.Q. Khan", "J. R. R. Tolkien"), not a sentence end.
+_INITIALS = re.compile(r"[A-Z](?:\.[A-Z])*")
 
 
 def _salient(word: str, first: bool) -> bool:
@@ -39,20 +42,23 @@ def _spans(question: str) -> list[tuple[list[str], int, int]]:
     open_run = False
     previous_end = -1
     for match in _WORD.finditer(question):
-        word = _POSSESSIVE.sub("", match.group())
+        written, end = match.group(), match.end()
+        if _INITIALS.fullmatch(written) and question[end : end + 1] == ".":
+            written, end = written + ".", end + 1
+        word = _POSSESSIVE.sub("", written)
         gap = question[previous_end : match.start()] if previous_end >= 0 else ""
         first = previous_end < 0 or bool(_SENTENCE_END.search(gap))
         if not _salient(word, first):
             open_run = False  # the next name starts afresh
         elif open_run and gap.strip() == "":
             words, start, _ = runs[-1]
-            runs[-1] = ([*words, word], start, match.end())
+            runs[-1] = ([*words, word], start, end)
         else:
-            runs.append(([word], match.start(), match.end()))
+            runs.append(([word], match.start(), end))
             open_run = True
-        if word != match.group():
+        if word != written:
             open_run = False  # a possessive ends its name: "Holm's Baltic Exchange" is two
-        previous_end = match.end()
+        previous_end = end
     return runs
 
 
@@ -198,29 +204,57 @@ def _absent(
 ) -> tuple[list[str], bool]:
     """The terms of one run the corpus lacks, and whether it lacks them all; a run of several
     terms none of which it uses is one term, named as the reader wrote it ("the 2018 World
-    Cup")."""
+    Cup"). A name the corpus lacks is named with the hyphenated parties written directly
+    before it ("the EU-Mercosur Trade Accord", not "Trade Accord"): they are part of the name
+    as written, though each is judged alone."""
     terms = _terms(run)
     absent = [
         term
         for term in terms
-        if not _present(term, known, mentions)
-        and not (mentions is not None and _named_otherwise(term, mentions))
+        if not _present(term.text, known, mentions)
+        and not (mentions is not None and _named_otherwise(term.text, mentions))
     ]
     whole = len(absent) == len(terms)
     if len(terms) > 1 and whole:
-        absent = [" ".join(_trimmed(run.split(" ")))]
-    return absent, whole
+        return [" ".join(_trimmed(run.split(" ")))], whole
+    # The hyphenated words whose name, written after them, is absent: named with it.
+    led = {term.compound for term in absent if not term.party and term.compound >= 0}
+    words = run.split(" ")
+    named = []
+    for term in absent:
+        if term.party and term.compound in led:
+            continue  # inside the name it leads
+        lead = "" if term.party or term.compound < 0 else words[term.compound] + " "
+        named.append(lead + term.text)
+    return named, whole
 
 
-def _terms(run: str) -> list[str]:
+@dataclass(frozen=True)
+class _Term:
+    text: str
+    # A party ("EU" of "EU-UK") or a name or number.
+    party: bool = False
+    # Which word of the run is the hyphenated word of a party, or, for a name, the one
+    # written directly before it; -1 for none.
+    compound: int = -1
+
+
+def _terms(run: str) -> list[_Term]:
     """`run` cut into its numbers, its hyphenated acronyms and the names between them,
     leading and trailing function words dropped ("The Holy Club" quoted at a question's start
     is the Holy Club). A hyphenated pair of acronyms ("EU-UK"), or of an acronym and a name
     ("US-China"), names the parties of what follows, not the thing itself: each party is
     judged alone, like a number."""
-    terms: list[str] = []
+    terms: list[_Term] = []
     name: list[str] = []
-    for word in run.split(" "):
+    lead = -1  # the hyphenated word of parties directly before the name being read
+
+    def close() -> None:
+        text = " ".join(_trimmed(name))
+        if text:
+            terms.append(_Term(text, compound=lead))
+
+    for at, word in enumerate(run.split(" ")):
         parts = word.split("-")
         # "EU-UK", "US-China": acronyms, or names beside one, joined by a hyphen.
         parties = (
@@ -229,12 +263,16 @@ def _terms(run: str) -> list[str]:
             and all(part[:1].isupper() for part in parts)
         )
         if word.isdigit() or parties:
-            terms.extend([" ".join(_trimmed(name)), *parts])
-            name = []
+            close()
+            if parties:
+                terms.extend(_Term(part, party=True, compound=at) for part in parts if part)
+            else:
+                terms.append(_Term(word))
+            name, lead = [], at if parties else -1
         else:
             name.append(word)
-    terms.append(" ".join(_trimmed(name)))
-    return [term for term in terms if term]
+    close()
+    return terms
 
 
 def _trimmed(words: list[str]) -> list[str]:
@@ -258,7 +296,19 @@ def _present(
         return known(words[-1])
     if mentions is None:
         return all(known(word) for word in words)
-    return mentions(term)
+    return any(mentions(spelling) for spelling in _initials_spellings(term))
+
+
+_SPACED_INITIALS = re.compile(r"\b[A-Z]\.(?:\s+[A-Z]\.)+")
+_JOINED_INITIALS = re.compile(r"\b[A-Z](?:\.[A-Z])+\.")
+
+
+def _initials_spellings(name: str) -> list[str]:
+    """`name` as written, and with its initials joined or spaced the other way ("P. J.
+    Aaltonen", "P.J. Aaltonen"): the index reads "P.J." as one word, "P. J." as two."""
+    joined = _SPACED_INITIALS.sub(lambda m: re.sub(r"\s+", "", m.group()), name)
+    spaced = _JOINED_INITIALS.sub(lambda m: m.group().replace(".", ". ").rstrip(), name)
+    return list(dict.fromkeys([name, joined, spaced]))
 
 
 def _named_otherwise(run: str, mentions: Callable[[str], bool]) -> bool:
@@ -278,13 +328,18 @@ def phrase_pattern(name: str) -> re.Pattern[str]:
     """Where a text says the name `name`: its words in order, each with a plural or possessive
     ending, across spaces and hyphens ("Moon Jae-in", "Moon Jae In"), with up to two
     capitalised words or name particles between them ("James Clerk Maxwell" says "James
-    Maxwell", "George W. Bush" says "George Bush")."""
+    Maxwell", "George W. Bush" says "George Bush"), initials written with or without full
+    stops ("A.Q. Khan", "A. Q. Khan")."""
     words = [w for w in re.findall(r"[^\W_]+", _POSSESSIVE.sub("", name)) if w]
-    parts = []
-    for word in words:
-        base = word[:-1] if len(word) > 3 and word.lower().endswith("s") else word
-        parts.append(rf"(?i:{re.escape(base)}(?:e?s|['’]s)?)")
     between = r"(?:['’]s)?[\s\-‐–]+"
     particle = r"(?i:of|the|de|da|del|der|van|von|bin|al)"
     inserted = rf"(?:(?:[A-Z][\w'’\-]*\.?|{particle}){between}){{0,2}}"
-    return re.compile(r"(?<!\w)" + (between + inserted).join(parts) + r"(?!\w)")
+    # After an initial, its full stop: "A.Q. Khan", "A. Q. Khan" (not "Lars. Holm").
+    after_initial = rf"(?:\.?{between}|\.)"
+    pattern = ""
+    for at, word in enumerate(words):
+        if at:
+            pattern += (after_initial if len(words[at - 1]) == 1 else between) + inserted
+        base = word[:-1] if len(word) > 3 and word.lower().endswith("s") else word
+        pattern += rf"(?i:{re.escape(base)}(?:e?s|['’]s)?)"
+    return re.compile(r"(?<!\w)" + pattern + r"(?!\w)")
