@@ -20,6 +20,7 @@ import argparse
 import copy
 import math
 import statistics
+import string
 import time
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ import numpy as np
 
 from bot.config import load_settings
 from bot.index.embedding import bundled_model_dir, make_embedder
-from bot.index.store import open_index
+from bot.index.store import IndexStore, open_index
 from bot.search.calibration import calibrate
 
 # [PAD], [UNK], [CLS], [SEP], [MASK] in the model's word-piece vocabulary.
@@ -40,6 +41,21 @@ def _model() -> Any:
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(str(bundled_model_dir()), device="cpu")
+
+
+def open_stores(work: Path) -> dict[str, IndexStore]:
+    """The tune data's two indexes (fit_fusion builds them under `work`), by record source."""
+    embedder = make_embedder(load_settings(dotenv=None).model)
+    corpora = {"squad": work / "squad-corpus", "essay": ff.REPO / "corpus"}
+    return {
+        source: open_index(corpus, work / f"{source}-index", embedder, calibrate=calibrate)[0]
+        for source, corpus in corpora.items()
+    }
+
+
+def punctuation_ids(model: Any) -> set[int]:
+    """Word pieces made of punctuation only: they match but do not weigh."""
+    return {i for t, i in model.tokenizer.vocab.items() if set(t) <= set(string.punctuation)}
 
 
 def _tokens(model: Any, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -57,19 +73,9 @@ def _tokens(model: Any, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]
 
 def add_maxsim(records: list[ff.Question], work: Path) -> None:
     """Append the MaxSim signal to every record's signals (rows from `ff.Question.rows`)."""
-    import string
-
-    embedder = make_embedder(load_settings(dotenv=None).model)
-    stores = {
-        "squad": open_index(
-            work / "squad-corpus", work / "squad-index", embedder, calibrate=calibrate
-        )[0],
-        "essay": open_index(
-            ff.REPO / "corpus", work / "essay-index", embedder, calibrate=calibrate
-        )[0],
-    }
+    stores = open_stores(work)
     model = _model()
-    punctuation = {i for t, i in model.tokenizer.vocab.items() if set(t) <= set(string.punctuation)}
+    punctuation = punctuation_ids(model)
     for source, store in stores.items():
         windows = _tokens(model, [p.text for p in store.passages])
         df: dict[int, int] = {}

@@ -16,18 +16,13 @@ import argparse
 import copy
 import math
 import pickle
-import string
 from pathlib import Path
 from typing import Any
 
 import fit_fusion as ff
 import numpy as np
-from try_late_interaction import _SPECIAL, _model, cross_validate
+from try_late_interaction import _SPECIAL, _model, cross_validate, open_stores, punctuation_ids
 
-from bot.config import load_settings
-from bot.index.embedding import make_embedder
-from bot.index.store import open_index
-from bot.search.calibration import calibrate
 from bot.search.features import FeatureIndex
 
 
@@ -54,17 +49,9 @@ def sentence_tokens(model: Any, texts: list[str]) -> list[tuple[np.ndarray, np.n
 
 
 def add(records: list[ff.Question], work: Path, storages: list[str]) -> None:
-    embedder = make_embedder(load_settings(dotenv=None).model)
-    stores = {
-        "squad": open_index(
-            work / "squad-corpus", work / "squad-index", embedder, calibrate=calibrate
-        )[0],
-        "essay": open_index(
-            ff.REPO / "corpus", work / "essay-index", embedder, calibrate=calibrate
-        )[0],
-    }
+    stores = open_stores(work)
     model = _model()
-    punctuation = {i for t, i in model.tokenizer.vocab.items() if set(t) <= set(string.punctuation)}
+    punctuation = punctuation_ids(model)
     for source, store in stores.items():
         features = FeatureIndex(store)
         singles = sorted({int(r) for r in features.sentence_rows.ravel() if r >= 0})
