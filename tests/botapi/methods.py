@@ -192,11 +192,9 @@ class BotApiMethods:
             params["text"], params.get("parse_mode"), entities=params.get("entities")
         )
         markup = params.get("reply_markup")
-        check_reply_markup(markup)
-        if "inline_message_id" in params:
+        message = self._edit_target(params, markup)
+        if message is None:
             return True
-        message = self._bot_message(params, "edit")
-        check_reply_markup(markup, message["chat"]["type"])
         if "text" not in message:
             raise bad_request("there is no text in the message to edit")
         same_text = message["text"] == parsed.text
@@ -211,14 +209,22 @@ class BotApiMethods:
 
     async def _edit_message_reply_markup(self, params: dict[str, Any]) -> dict[str, Any] | bool:
         markup = params.get("reply_markup")
-        check_reply_markup(markup)
-        if "inline_message_id" in params:
+        message = self._edit_target(params, markup)
+        if message is None:
             return True
-        message = self._bot_message(params, "edit")
-        check_reply_markup(markup, message["chat"]["type"])
         if message.get("reply_markup") == markup:
             raise bad_request(NOT_MODIFIED)
         return self._store_edit(message, markup)
+
+    def _edit_target(self, params: Mapping[str, Any], markup: Any) -> dict[str, Any] | None:
+        """The bot's message an edit changes, its new markup checked for that chat; None for
+        an inline message (sent by a user through the bot: the fake keeps no copy)."""
+        check_reply_markup(markup)
+        if "inline_message_id" in params:
+            return None
+        message = self._bot_message(params, "edit")
+        check_reply_markup(markup, message["chat"]["type"])
+        return message
 
     def _store_edit(self, message: dict[str, Any], markup: Any) -> dict[str, Any]:
         # An edit without reply_markup removes the inline keyboard, as on Telegram.
