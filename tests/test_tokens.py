@@ -21,7 +21,7 @@ from bot.search.features import FeatureIndex
 from bot.search.late import LATE_TOP, maxsim, rescore
 from bot.search.ranking import RetrievalConfig
 from bot.search.retriever import Retriever
-from tests.helpers.essay import ESSAY, EXTRA_ESSAY, copy_essay, write_text
+from tests.helpers.essay import ESSAY, EXTRA_ESSAY, add_note, copy_essay, write_text
 
 FAKE = HashingEmbedder()
 
@@ -41,11 +41,6 @@ def tokens_by_text(store: IndexStore) -> dict[str, bytes]:
     }
 
 
-def add(corpus: Path, number: int) -> None:
-    text = f"Note {number}\n\nNote {number} holds item {number} alone. Item {number} is new.\n"
-    write_text(corpus / f"0-{number:02d}.txt", text)
-
-
 def fresh(corpus: Path, tmp_path: Path) -> IndexStore:
     index = tmp_path / "fresh"
     shutil.rmtree(index, ignore_errors=True)
@@ -62,7 +57,7 @@ def test_stored_tokens_after_adds_equal_a_build_from_scratch(
     write_text(corpus / "z-other.txt", EXTRA_ESSAY)
     build_index(corpus, index, FAKE)
     for number in range(1, 5):
-        add(corpus, number)
+        add_note(corpus, number)
         build_index(corpus, index, FAKE)
         store, scratch = load_index(index), fresh(corpus, tmp_path)
         assert tokens_by_text(store) == tokens_by_text(scratch)
@@ -84,7 +79,7 @@ def test_an_add_writes_only_the_new_sentences_tokens(corpus: Path, tmp_path: Pat
     index = tmp_path / "index"
     build_index(corpus, index, FAKE)
     first = read_manifest(index).files["tokens"]
-    add(corpus, 1)
+    add_note(corpus, 1)
     build_index(corpus, index, FAKE)
     files = read_manifest(index).files
     assert files["tokens"] == first

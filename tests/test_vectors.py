@@ -20,7 +20,7 @@ from bot.index.embedding import HashingEmbedder
 from bot.index.manifest import FORMAT_VERSION, MANIFEST, read_manifest
 from bot.index.store import load_index, open_index
 from bot.index.vectors import StoredVectors, segment_names
-from tests.helpers.essay import ESSAY, EXTRA_ESSAY, copy_essay, write_text
+from tests.helpers.essay import ESSAY, EXTRA_ESSAY, add_note, copy_essay, write_text
 
 FAKE = HashingEmbedder()
 
@@ -42,19 +42,12 @@ def fresh_vectors(corpus: Path, tmp_path: Path) -> np.ndarray:
     return vectors_of(fresh)
 
 
-def add(corpus: Path, number: int) -> None:
-    """A short document of texts no other has, sorting before the others: every row after
-    it moves."""
-    text = f"Note {number}\n\nNote {number} holds item {number} alone. Item {number} is new.\n"
-    write_text(corpus / f"0-{number:02d}.txt", text)
-
-
 def test_an_add_writes_only_the_new_vectors(corpus: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
     build_index(corpus, index, FAKE)
     first = read_manifest(index).files["vectors"]
     written = os.stat(index / first)
-    add(corpus, 1)
+    add_note(corpus, 1)
     report = build_index(corpus, index, FAKE)
     files = read_manifest(index).files
     names = segment_names(files)
@@ -83,7 +76,7 @@ def test_segments_are_compacted_past_the_limit(
     build_index(corpus, index, FAKE)
     counts = []
     for number in range(1, 5):
-        add(corpus, number)
+        add_note(corpus, number)
         build_index(corpus, index, FAKE)
         counts.append(len(segment_names(read_manifest(index).files)))
         assert vectors_of(index).tobytes() == fresh_vectors(corpus, tmp_path).tobytes()
@@ -95,7 +88,7 @@ def test_removed_passages_past_the_share_compact(corpus: Path, tmp_path: Path) -
     index = tmp_path / "index"
     write_text(corpus / "z-other.txt", EXTRA_ESSAY)
     build_index(corpus, index, FAKE)
-    add(corpus, 1)
+    add_note(corpus, 1)
     build_index(corpus, index, FAKE)
     assert "slots" in read_manifest(index).files
     # The essay is most of the slots: removing it leaves far more than DEAD_SHARE dead.
@@ -114,7 +107,7 @@ def test_the_ivf_index_over_segments_is_faiss_own(
     monkeypatch.setattr(ann, "EXACT_SEARCH_LIMIT", 10)
     index = tmp_path / "index"
     build_index(corpus, index, FAKE)
-    add(corpus, 1)
+    add_note(corpus, 1)
     report = build_index(corpus, index, FAKE)
     assert report.fits[-1].startswith("IVF quantizer kept")
     manifest = read_manifest(index)
@@ -148,7 +141,7 @@ def test_the_ivf_index_over_segments_is_faiss_own(
 def test_a_slot_out_of_range_is_a_corrupt_index(corpus: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
     build_index(corpus, index, FAKE)
-    add(corpus, 1)
+    add_note(corpus, 1)
     build_index(corpus, index, FAKE)
     files = read_manifest(index).files
     slots = np.load(index / files["slots"])

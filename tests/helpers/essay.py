@@ -42,6 +42,13 @@ def write_text(path: Path, text: str) -> Path:
     return path
 
 
+def add_note(corpus: Path, number: int) -> Path:
+    """A short document of texts no other has, sorting before the others: every row after it
+    moves (the add incremental builds are tested with)."""
+    text = f"Note {number}\n\nNote {number} holds item {number} alone. Item {number} is new.\n"
+    return write_text(corpus / f"0-{number:02d}.txt", text)
+
+
 def edit_remove_insert(corpus: Path) -> None:
     """One document edited, one removed ("a-patience.txt") and one added before the others
     (every row of the library moves): the change incremental builds are tested against."""
