@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.search.events import event_phrases
-from bot.search.missing import _spans
+from bot.search.missing import salient_spans
 from bot.search.retriever import Retriever
 from tests.helpers.retrievers import hashing_retriever
 
@@ -77,4 +77,4 @@ def test_lower_case_events(notes: Retriever, question: str, missing: tuple[str, 
     ],
 )
 def test_event_phrases(question: str, phrases: list[tuple[str, str]]) -> None:
-    assert event_phrases(question, _spans(question)) == phrases
+    assert event_phrases(question, salient_spans(question)) == phrases

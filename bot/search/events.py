@@ -85,7 +85,7 @@ _LOWER_WORD = re.compile(r"[a-z][a-z\-]*")
 def event_phrases(question: str, spans: list[tuple[list[str], int, int]]) -> list[tuple[str, str]]:
     """The events `question` writes after "the" as a name followed in lower case by up to two
     words and an event noun ("the Tallinn grain crisis"), each with its name ("Tallinn").
-    `spans` are the question's salient runs with where they stand (missing._spans).
+    `spans` are the question's salient runs with where they stand (missing.salient_spans).
 
     After an auxiliary ("Did the Tallinn council want talks?") the name may be the subject of
     the verb that follows it: then a word must stand between the name and a singular noun that

@@ -36,7 +36,7 @@ def _salient(word: str, first: bool) -> bool:
     return not first and word[0].isupper()
 
 
-def _spans(question: str) -> list[tuple[list[str], int, int]]:
+def salient_spans(question: str) -> list[tuple[list[str], int, int]]:
     """The salient runs of `question`, each with where it begins and ends in the text."""
     runs: list[tuple[list[str], int, int]] = []
     open_run = False
@@ -64,7 +64,7 @@ def _spans(question: str) -> list[tuple[list[str], int, int]]:
 
 def salient_runs(question: str) -> list[str]:
     """The names, acronyms and long numbers of a question, adjacent words joined."""
-    return [" ".join(words) for words, _, _ in _spans(question)]
+    return [" ".join(words) for words, _, _ in salient_spans(question)]
 
 
 # What may stand between two parts of one name: "Bank of England", "Institute for Peace",
@@ -85,7 +85,7 @@ class _Part:
 
 def _groups(question: str) -> list[list[_Part]]:
     groups: list[list[_Part]] = []
-    for words, start, end in _spans(question):
+    for words, start, end in salient_spans(question):
         run = " ".join(words)
         # A number next to "of" or "and" is a date or a count, not part of a name ("the
         # Korean War of 1950").
@@ -193,7 +193,7 @@ def missing_terms(
             for term in absent:
                 add(term)
     if mentions is not None:
-        for phrase, name in event_phrases(question, _spans(question)):
+        for phrase, name in event_phrases(question, salient_spans(question)):
             if name not in missing and not event_said(phrase, name, mentions, together):
                 add(phrase)
     return tuple(missing)
