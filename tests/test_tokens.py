@@ -176,10 +176,12 @@ def test_an_index_without_token_files_still_answers(corpus: Path, tmp_path: Path
         "What did the essay say about the sanctions?"
     )
     assert answer.hits and [h.score for h in answer.hits] == [h.score for h in plain.hits]
-    # The next build embeds afresh once (the previous generation has no tokens) and
-    # stores them.
-    report = build_index(corpus, index, FAKE, force=True)
+    # The next build, unasked, embeds afresh once (the previous generation has no tokens)
+    # and stores them; the one after finds the index up to date.
+    report = build_index(corpus, index, FAKE)
+    assert report.rebuilt and "token embeddings" in report.reason
     assert report.embedded == len(store.passages) and load_index(index).tokens is not None
+    assert not build_index(corpus, index, FAKE).rebuilt
 
 
 def test_document_frequency_counts_each_sentence_once(corpus: Path, tmp_path: Path) -> None:

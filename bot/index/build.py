@@ -55,7 +55,7 @@ from bot.errors import CorpusError
 from bot.index.ann import choose_faiss_type, ivf_from_lists
 from bot.index.approximate import approximate_index
 from bot.index.carry import cut_library, records_of
-from bot.index.embedding import Embedder
+from bot.index.embedding import Embedder, gives_tokens
 from bot.index.fingerprint import fingerprint_files
 from bot.index.generation import generation_files, generation_name
 from bot.index.library import DocumentReader, LibraryDocument, describe, library_reader
@@ -289,7 +289,7 @@ def build_index(
     asked = force or recalibrate
     if not asked:
         reason, manifest = staleness_and_manifest(
-            index_dir, corpus_dir, embedder.name, follow_links, None
+            index_dir, corpus_dir, embedder.name, follow_links, None, gives_tokens(embedder)
         )
         if reason is None:
             return _up_to_date(manifest or read_manifest(index_dir), started)
@@ -298,7 +298,7 @@ def build_index(
         # Hashed once under the lock: the build reads the corpus as this fingerprint saw it.
         fingerprint, hashes = fingerprint_files(corpus_dir, follow_links, index_dir, remember=True)
         stale, manifest = staleness_and_manifest(
-            index_dir, corpus_dir, embedder.name, follow_links, fingerprint
+            index_dir, corpus_dir, embedder.name, follow_links, fingerprint, gives_tokens(embedder)
         )
         reason = "forced" if force else stale or ("recalibration asked for" if asked else None)
         if reason is None:
