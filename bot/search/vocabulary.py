@@ -63,6 +63,27 @@ class CorpusWords:
             return at < len(vocabulary) and vocabulary[at] == plain
         return at < len(vocabulary) and vocabulary[at].startswith(stem)
 
+    def close_to(self, word: str) -> bool:
+        """Whether the corpus uses a word that `word` (a token as `tokenize` makes it) may be a
+        typo or a derivation of: one edit away, a swap of two letters counted as one ("sanctoin"
+        for "sanction"; two edits for a word of eight letters or more), or sharing its first
+        six letters ("negotiator" and "negotiation"), or with a word of five or more letters
+        that it begins with ("disarmament" after "disarm"). The rare-word rule asks it
+        (bot/search/rare.py): a word the corpus nearly uses is not one it never mentions."""
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
+
+        plain = _without_accents(word)
+        vocabulary = self._plain_vocabulary
+        at = bisect.bisect_left(vocabulary, plain[:6])
+        if len(plain) >= 6 and at < len(vocabulary) and vocabulary[at].startswith(plain[:6]):
+            return True
+        if any(plain[:end] in self._store.bm25.idf for end in range(5, len(plain))):
+            return True
+        edits = 2 if len(plain) >= 8 else 1
+        near = process.extractOne(plain, vocabulary, scorer=OSA.distance, score_cutoff=edits)
+        return near is not None
+
     def mentions(self, name: str) -> bool:
         """Whether the corpus uses the name `name` ("U.S.", "North Korea"): a single word as
         `knows` finds it, a name of several words as its words and word pairs, and an acronym
