@@ -8,7 +8,7 @@ lower-case place, "yeonpyeong"). Two cuts, both in Zipf units (log10 of uses per
 words; 3 is once per million):
 
 - below `RARE_BELOW` a word the corpus never uses makes the question absent, named. No
-  reader question of the tune sets uses an unknown word below 2.35 (see README "Verdicts").
+  reader question of the tune sets uses an unknown word below 2.4 (see README "Verdicts").
 - below `NAMED_BELOW` such a word is only *named* when the question is refused anyway (its
   score is below the corpus's cut): "cryptocurrency" (3.3) is as common as "roadmap" (3.2),
   which readers use for the essay's "plan", so it may not decide; it may say why.
@@ -16,8 +16,8 @@ words; 3 is once per million):
 Before a word counts as unused it must survive the guards a demanding reader needs: function
 words are skipped; the corpus's own words are found across endings and accents
 (`knows`), across British and American spellings ("denuclearisation"), across a typo or a
-derivation (`close_to`: "sanctoins", "negotiator"); and a word one letter from a common
-English word is taken for a typo of it, not a rare word ("pointlesss").
+derivation (`close_to`: "sanctoins", "negotiator"); and a rare word one letter from a common
+English word, or two common words run together, is taken for a typo ("dificult", "whatare").
 """
 
 from __future__ import annotations
@@ -30,7 +30,14 @@ from collections.abc import Callable, Iterator
 from bot.index.lexical import tokenize
 from bot.search.missing import salient_spans
 
-__all__ = ["NAMED_BELOW", "RARE_BELOW", "english_zipf", "spellings", "unused_words"]
+__all__ = [
+    "NAMED_BELOW",
+    "RARE_BELOW",
+    "english_zipf",
+    "load_word_frequencies",
+    "spellings",
+    "unused_words",
+]
 
 # Zipf units; chosen on the tune questions (README "Verdicts").
 RARE_BELOW = 2.0
@@ -75,26 +82,48 @@ def spellings(word: str) -> list[str]:
 
 
 @functools.cache
-def _frequency() -> Callable[[str, str], float]:
-    # Imported at the first word that needs it: `footnote --help`, `sections` and `cite`
-    # never pay for wordfreq's import (~0.4 s) or its English list (~0.5 s, ~30 MB).
-    from wordfreq import zipf_frequency
+def _english() -> dict[str, int]:
+    """Each English word used at least `RARE_BELOW` (Zipf) times, with its bucket in the list
+    (wordfreq's "cBpack": bucket i holds the words of Zipf 9 - i/100). Read once, at the first
+    word that needs it (`footnote --help`, `sections` and `cite` never import wordfreq), and
+    only that part kept, ~96,000 words: with wordfreq's import, ~0.3 s and ~40 MB of the
+    process's memory, where its own look-up (`zipf_frequency`) keeps all 321,000 words twice
+    and costs ~65 MB."""
+    from wordfreq import available_languages, read_cBpack
 
-    return zipf_frequency
+    buckets = read_cBpack(available_languages("large")["en"])
+    words: dict[str, int] = {}
+    for bucket, listed in enumerate(buckets):
+        if _zipf(bucket) < RARE_BELOW:
+            break
+        for word in listed:
+            words.setdefault(word, bucket)
+    return words
+
+
+def _zipf(bucket: int) -> float:
+    return round(9 - bucket / 100, 2)
+
+
+def load_word_frequencies() -> None:
+    """Load the English word list now (a server's start-up), not at the first question."""
+    _common_english()
 
 
 def english_zipf(word: str) -> float:
-    """How common `word` is in English (Zipf units, 0 for a word the list lacks), the most
-    common of its spellings."""
-    zipf = _frequency()
-    return max(zipf(spelling, "en") for spelling in spellings(word.lower()))
+    """How common `word` is in English, in Zipf units, the most common of its spellings; 0 for
+    a word used less than `RARE_BELOW`."""
+    english = _english()
+    folded = unicodedata.normalize("NFC", word.lower())
+    buckets = [english[spelling] for spelling in spellings(folded) if spelling in english]
+    return _zipf(min(buckets)) if buckets else 0.0
 
 
 @functools.cache
 def _common_english() -> frozenset[str]:
-    from wordfreq import get_frequency_dict
-
-    return frozenset(get_frequency_dict("en", wordlist="small"))
+    """The words used once per million words or more (Zipf 3): those a typo is most likely
+    of."""
+    return frozenset(word for word, bucket in _english().items() if _zipf(bucket) >= 3)
 
 
 def _slip_of_common(word: str) -> bool:
