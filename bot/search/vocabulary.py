@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["CorpusWords"]
 
 # Passages read to find a name of several words with a middle name between its words, and
-# how many such answers are kept.
+# how many such answers (and `close_to`'s) are kept.
 _PHRASE_ROWS = 64
 _PHRASE_CACHE = 4096
 
@@ -38,6 +38,9 @@ class CorpusWords:
         self._acronyms: dict[str, bool] = {}
         # Names of several words looked up so far (`_says`).
         self._phrases: dict[str, bool] = {}
+        # Words looked up by `close_to` so far: each costs a fuzzy pass over the vocabulary
+        # (~6 ms at 100,000 words).
+        self._near: dict[str, bool] = {}
 
     @cached_property
     def _plain_vocabulary(self) -> list[str]:
@@ -70,6 +73,15 @@ class CorpusWords:
         six letters ("negotiator" and "negotiation"), or with a word of five or more letters
         that it begins with ("disarmament" after "disarm"). The rare-word rule asks it
         (bot/search/rare.py): a word the corpus nearly uses is not one it never mentions."""
+        near = self._near.get(word)
+        if near is None:
+            near = self._close_to(word)
+            if len(self._near) >= _PHRASE_CACHE:
+                self._near.clear()  # words come from questions: bounded, not kept forever
+            self._near[word] = near
+        return near
+
+    def _close_to(self, word: str) -> bool:
         from rapidfuzz import process
         from rapidfuzz.distance import OSA
 
