@@ -261,7 +261,7 @@ def test_help_imports_nothing_heavy() -> None:
         "import sys\n"
         "from bot.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('torch', 'numpy', 'telegram') if m in sys.modules))\n"
+        "print(sorted(m for m in ('torch', 'numpy', 'telegram', 'wordfreq') if m in sys.modules))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True

@@ -28,7 +28,7 @@ class AnswerJSON(TypedDict):
     found: bool  # verdict != "absent", kept for the scripts written before verdicts
     results: list[ResultJSON]
     verdict: Verdict  # "answer", "closest" (the nearest passage, may not answer) or "absent"
-    missing_terms: list[str]  # names in the question that the essays never mention
+    missing_terms: list[str]  # names and rare words of the question the essays never mention
 
 
 class SectionJSON(TypedDict):

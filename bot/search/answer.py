@@ -73,7 +73,8 @@ class Answer:
     # Only "closest" needs saying: an answer that is not found is "absent" whatever the
     # default, so Answer(query, False, ...) keeps meaning what it always meant.
     verdict: Verdict = "answer"
-    # Salient words of the question (names, places, numbers) that no essay ever uses.
+    # Salient words of the question (names, places, numbers, words rare in English) that no
+    # essay ever uses.
     missing_terms: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:

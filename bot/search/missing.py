@@ -2,10 +2,10 @@
 
 A salient term is a name (a run of capitalised words past the question's first word, "Kim Jong
 Il", "United Nations Security Council"), an acronym ("THAAD") or a number of three digits or
-more (a year). Lower-case words are left out on purpose: without a dictionary of English
-there is no telling a rare word from a plain paraphrase ("pointless", "backfire"), and naming
-those would call an answerable question absent. The one exception is an event written in lower
-case after a name ("the Iran hostage crisis"), judged as a phrase (bot/search/events.py).
+more (a year). Lower-case words are judged apart, by how common they are in English
+(bot/search/rare.py): only a word rarer than a paraphrase ever is ("byungjin", not
+"pointless" or "backfire") may call a question absent. An event written in lower case after a
+name ("the Iran hostage crisis") is judged here, as a phrase (bot/search/events.py).
 """
 
 from __future__ import annotations

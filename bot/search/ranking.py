@@ -19,6 +19,7 @@ from bot.search.features import SIGNALS, CandidateFeatures, FeatureIndex, Fusion
 from bot.search.late import late_order
 from bot.search.library import Library
 from bot.search.missing import missing_terms
+from bot.search.rare import RARE_BELOW, unused_words
 from bot.search.thresholds import Thresholds, thresholds_for
 from bot.search.vocabulary import CorpusWords
 from bot.text import Span, sentence_in_window
@@ -127,6 +128,10 @@ class Ranker:
         scores = {"best": round(best, 4)}
         words = self.words
         absent_names = missing_terms(query, words.knows, words.mentions, words.together)
+        # Rare words the corpus never uses (bot/search/rare.py): a very rare one decides that
+        # the question is absent; an uncommon one is only named when it is refused anyway.
+        unused = unused_words(query, words.knows, words.close_to)
+        absent_names += tuple(word for word, zipf in unused if zipf < RARE_BELOW)
         if empty is not None:
             return Answer(
                 query,
@@ -145,7 +150,7 @@ class Ranker:
                 "missing-terms" if absent_names else "off-topic",
                 suggestions=tuple(self._nearest_sections(ranked)),
                 scores=scores,
-                missing_terms=absent_names,
+                missing_terms=absent_names or tuple(word for word, _ in unused),
             )
         verdict: Verdict = "answer" if best >= self.thresholds.answer_from else "closest"
         return Answer(query, True, tuple(hits), scores=scores, verdict=verdict)

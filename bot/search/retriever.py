@@ -15,6 +15,7 @@ from bot.search.calibration import calibrate
 from bot.search.cite import CitationFinder
 from bot.search.library import Library
 from bot.search.ranking import Ranker, RetrievalConfig
+from bot.search.rare import load_word_frequencies
 from bot.search.thresholds import Thresholds
 
 if TYPE_CHECKING:
@@ -54,6 +55,12 @@ class Retriever:
 
     def embed(self, texts: list[str]) -> NDArray[np.float32]:
         return self.embedder.encode(texts)
+
+    def warm_up(self) -> None:
+        """Load what the first question would wait for: the model, and the English word
+        frequencies of the rare-word rule (bot/search/rare.py, ~0.5 s on first use)."""
+        self.embed(["warm-up"])
+        load_word_frequencies()
 
     def encode(self, texts: list[str]) -> tuple[NDArray[np.float32], list[TokenMatrix] | None]:
         """Vectors and token embeddings (for the late-interaction re-score) of one forward

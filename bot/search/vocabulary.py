@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["CorpusWords"]
 
 # Passages read to find a name of several words with a middle name between its words, and
-# how many such answers are kept.
+# how many such answers (and `close_to`'s) are kept.
 _PHRASE_ROWS = 64
 _PHRASE_CACHE = 4096
 
@@ -38,6 +38,9 @@ class CorpusWords:
         self._acronyms: dict[str, bool] = {}
         # Names of several words looked up so far (`_says`).
         self._phrases: dict[str, bool] = {}
+        # Words looked up by `close_to` so far: each costs a fuzzy pass over the vocabulary
+        # (~6 ms at 100,000 words).
+        self._near: dict[str, bool] = {}
 
     @cached_property
     def _plain_vocabulary(self) -> list[str]:
@@ -62,6 +65,36 @@ class CorpusWords:
         if len(plain) < 4:
             return at < len(vocabulary) and vocabulary[at] == plain
         return at < len(vocabulary) and vocabulary[at].startswith(stem)
+
+    def close_to(self, word: str) -> bool:
+        """Whether the corpus uses a word that `word` (a token as `tokenize` makes it) may be a
+        typo or a derivation of: one edit away, a swap of two letters counted as one ("sanctoin"
+        for "sanction"; two edits for a word of eight letters or more), or sharing its first
+        six letters ("negotiator" and "negotiation"), or with a word of five or more letters
+        that it begins with ("disarmament" after "disarm"). The rare-word rule asks it
+        (bot/search/rare.py): a word the corpus nearly uses is not one it never mentions."""
+        near = self._near.get(word)
+        if near is None:
+            near = self._close_to(word)
+            if len(self._near) >= _PHRASE_CACHE:
+                self._near.clear()  # words come from questions: bounded, not kept forever
+            self._near[word] = near
+        return near
+
+    def _close_to(self, word: str) -> bool:
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
+
+        plain = _without_accents(word)
+        vocabulary = self._plain_vocabulary
+        at = bisect.bisect_left(vocabulary, plain[:6])
+        if len(plain) >= 6 and at < len(vocabulary) and vocabulary[at].startswith(plain[:6]):
+            return True
+        if any(plain[:end] in self._store.bm25.idf for end in range(5, len(plain))):
+            return True
+        edits = 2 if len(plain) >= 8 else 1
+        near = process.extractOne(plain, vocabulary, scorer=OSA.distance, score_cutoff=edits)
+        return near is not None
 
     def mentions(self, name: str) -> bool:
         """Whether the corpus uses the name `name` ("U.S.", "North Korea"): a single word as

@@ -57,7 +57,7 @@ def prepare(
         logger.warning("%s", report.warning)
     for problem in report.problems:
         logger.warning("skipped %s: %s", problem.path, problem.reason)
-    retriever.embed(["warm-up"])  # load the model before the first question arrives
+    retriever.warm_up()  # load the model and word list before the first question arrives
     application = build_application(settings, make_engine(retriever))
     bot_state(application).reload_on_sighup = True
     return application

@@ -32,7 +32,7 @@ def cmd_web(open_index: OpenIndex, args: argparse.Namespace, settings: Settings)
     settings = settings.with_overrides(web_listen=args.web_host or None, web_port=args.web_port)
     limit_threads(settings.serving_threads)  # a serving process, like the bot
     retriever, _ = open_index(settings)
-    retriever.embed(["warm-up"])  # load the model before the first request, as the bot does
+    retriever.warm_up()  # the model and word list before the first request, as the bot does
     engine = Engine(retriever)
     port = DEFAULT_PORT if settings.web_port is None else settings.web_port
     server = ReaderServer(Reader(lambda: engine, settings), settings.web_listen, port)
