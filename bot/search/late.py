@@ -14,7 +14,10 @@ chooses the quote, not the verdict: the re-ordered windows take the fused scores
 keep their meaning (letting the re-score decide verdicts too called "What's the weather in
 Seoul?" closest, its function words and "Seoul" matching "the" and "Korea" softly).  An
 index without tokens, or a question without a word piece to match ("双暂停" is all [UNK]),
-keeps the fused order.
+keeps the fused order.  What the verdict does take from the tokens is narrower: the match of
+the question's weakest word in the top windows (weakest_word), averaged with the best fused
+score (verdict_score); the minimum, not the mean, so "the" and "Korea" cannot carry
+"weather".
 """
 
 from __future__ import annotations
@@ -30,6 +33,11 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 LATE_TOP = 10
+
+# How much the weakest word's match (weakest_word) counts beside the best fused score in the
+# score a verdict compares with its cuts (verdict_score); chosen with the cuts' shares by
+# 5-fold cross-validation on the tune data (README "Verdicts").
+WEAKEST_WORD_WEIGHT = 1.0
 
 # The fused signals' weights in the re-score, and MaxSim's beside them (fitted together on
 # the tune data by scripts/fit_fusion.py --late).
@@ -72,6 +80,32 @@ def maxsim(
             best = (vectors @ matrix.T).max(axis=1)
             out[n] = float(idf @ best / idf.sum())
     return out
+
+
+def weakest_word(
+    tokens: StoredTokens, sentence_rows: NDArray[np.int64], question: TokenMatrix
+) -> float | None:
+    """How well the question's worst-matched word is said by the top windows: each word
+    piece's best cosine with any token of the windows (`sentence_rows`: theirs, as in
+    maxsim), the lowest of them.  An off-topic question keeps a word the corpus has nothing
+    near ("weather", "spider", "calories") even when its other words match well; an oblique
+    question about the text has every word near one ("squeezing" near "pressure").  None:
+    no word piece to judge ("双暂停" is all [UNK]) or no token stored for the windows."""
+    if not question.words.any():
+        return None
+    matrix = tokens.matrix(sorted({int(s) for s in sentence_rows.ravel().tolist() if s >= 0}))
+    if not len(matrix):
+        return None
+    return float((question.vectors[question.words] @ matrix.T).max(axis=1).min())
+
+
+def verdict_score(best: float, weakest: float | None) -> float:
+    """The score a verdict compares with the corpus's cuts: the best fused score, averaged
+    with the weakest word's match when there is one (else the fused score alone; the cuts of
+    an index without token embeddings are calibrated on that alone too)."""
+    if weakest is None:
+        return best
+    return (best + WEAKEST_WORD_WEIGHT * weakest) / (1.0 + WEAKEST_WORD_WEIGHT)
 
 
 def rescore(
