@@ -17,7 +17,7 @@ from bot.index.tokens import TokenMatrix
 from bot.search.answer import Answer, Hit, Verdict
 from bot.search.cues import addresses_text
 from bot.search.features import SIGNALS, CandidateFeatures, FeatureIndex, FusionWeights
-from bot.search.late import LATE_TOP, late_order, verdict_score, weakest_word
+from bot.search.late import late_order, verdict_score
 from bot.search.library import Library
 from bot.search.missing import missing_terms
 from bot.search.thresholds import Thresholds, thresholds_for
@@ -184,11 +184,9 @@ class Ranker:
         stored, late = self._store.tokens, self.config.late and self.config.mode == "hybrid"
         weakest = None
         if late and stored is not None and query_tokens is not None:
-            order, scores = late_order(
+            order, scores, weakest = late_order(
                 features, fused, costs, stored, self._features.sentence_rows, query_tokens
             )
-            top = self._features.sentence_rows[features.rows[order[:LATE_TOP]]]
-            weakest = weakest_word(stored, top, query_tokens)
         ranked = list(zip(features.rows[order].tolist(), scores.tolist(), strict=True))
         return ranked, weakest
 
