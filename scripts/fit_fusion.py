@@ -165,7 +165,10 @@ class Judge:
     def figures(self, w: np.ndarray, chosen: set[str] | None = None) -> dict[str, float]:
         result: dict[str, float] = {}
         for source in ("squad", "essay"):
-            # The verdict cuts this weight vector would get when the corpus is indexed.
+            # The verdict cuts this weight vector would get when the corpus is indexed, on the
+            # fused score alone: the verdict score also averages in the question's weakest
+            # word (bot/search/late.py), which needs token embeddings these records do not
+            # keep, so "found" here is the fused-only share, a little under `footnote eval`'s.
             cuts = fit_thresholds(
                 [self.best(q, w)[1] for q in self._of(source, "off-topic")],
                 [self.best(q, w)[1] for q in self._of(source, "pseudo")],

@@ -18,7 +18,7 @@ from bot.index.manifest import MANIFEST, read_manifest
 from bot.index.store import IndexStore, load_index
 from bot.index.tokens import StoredTokens, TokenMatrix, pack
 from bot.search.features import FeatureIndex
-from bot.search.late import LATE_TOP, maxsim, rescore
+from bot.search.late import LATE_TOP, maxsim, rescore, verdict_score, weakest_word
 from bot.search.ranking import RetrievalConfig
 from bot.search.retriever import Retriever
 from tests.helpers.essay import ESSAY, EXTRA_ESSAY, add_note, copy_essay, write_text
@@ -130,8 +130,10 @@ def test_the_rescore_reorders_the_top_and_keeps_the_fused_scores(
     vectors, tokens = retriever.encode([question])
     assert tokens is not None and len(tokens[0].ids) == 11
     terms = index_terms(question)
-    late = ranker._rank(question, terms, vectors[0], tokens[0])
-    plain = ranker._rank(question, terms, vectors[0])  # no question tokens: no re-score
+    late, weakest = ranker._rank(question, terms, vectors[0], tokens[0])
+    # No question tokens: no re-score, and no weakest word for the verdict.
+    plain, none = ranker._rank(question, terms, vectors[0])
+    assert none is None and weakest is not None
     # The same ladder of scores (verdicts unchanged), the same windows in the top LATE_TOP.
     assert [s for _, s in late] == [s for _, s in plain]
     assert {r for r, _ in late[:LATE_TOP]} == {r for r, _ in plain[:LATE_TOP]}
@@ -149,14 +151,18 @@ def test_the_rescore_reorders_the_top_and_keeps_the_fused_scores(
     assert [position[r] for r, _ in late[:LATE_TOP]] == top[
         np.argsort(-expected, kind="stable")
     ].tolist()
-    # Without the re-score the answer is the fused one; with it, the quote may change only.
+    # The best fused score is the same either way; the verdict judges it with the weakest
+    # word's match in the top windows when the question's tokens are there.
     answer = retriever.ask(question, 3, vectors[0], tokens[0])
-    assert answer.verdict == retriever.ask(question, 3, vectors[0]).verdict
+    fused = retriever.ask(question, 3, vectors[0])
+    assert answer.scores["best"] == fused.scores["best"] == fused.scores["verdict"]
+    assert weakest == pytest.approx(weakest_word(store.tokens, sentence_rows, tokens[0]))
+    assert answer.scores["verdict"] == pytest.approx(verdict_score(late[0][1], weakest), abs=1e-4)
     # A question with no word piece to match keeps the fused order.
     nothing = TokenMatrix(
         np.zeros(0, np.uint16), np.zeros((0, FAKE.dimension), np.float32), np.zeros(0, bool)
     )
-    assert ranker._rank(question, terms, vectors[0], nothing) == plain
+    assert ranker._rank(question, terms, vectors[0], nothing) == (plain, None)
 
 
 def test_an_index_without_token_files_still_answers(corpus: Path, tmp_path: Path) -> None:

@@ -83,7 +83,7 @@ def test_a_name_the_essay_never_mentions_is_absent_by_name(retriever: Retriever)
 
 def test_verdicts_follow_the_calibrated_thresholds(retriever: Retriever) -> None:
     question = "What is the double suspension?"
-    score = retriever.ask(question).scores["best"]
+    score = retriever.ask(question).scores["verdict"]
     for thresholds, verdict in [
         (Thresholds(score - 0.2, score - 0.1), "answer"),
         (Thresholds(score - 0.1, score + 0.1), "closest"),

@@ -26,7 +26,9 @@ from bot.index.passages import Passage
 #    with a slot map (bot/index/vectors.py).
 #    Still 7 with the sentences' token embeddings (bot/index/tokens.py): optional files, an
 #    index without them answers without the late-interaction re-score.
-FORMAT_VERSION = 7
+# 8: the calibration also holds `addressed_below`, the absent cut for a question about the
+#    text itself ("the author", "the essay"): stored cuts gained a field.
+FORMAT_VERSION = 8
 MANIFEST = "manifest.json"
 # The files of an IVF index (large collections only).
 IVF_STEMS = frozenset({"centroids", "lists"})

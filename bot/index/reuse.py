@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot.index.embedding import Embedder, encode_with_tokens, gives_tokens
-from bot.index.manifest import MANIFEST, Manifest
+from bot.index.manifest import FORMAT_VERSION, MANIFEST, Manifest
 from bot.index.merge import PreviousPostings, previous_postings
 from bot.index.passages import Passage
 from bot.index.postings import WORDCOUNT_DTYPE, WordCounts, decode_words, lengths_of
@@ -100,7 +100,7 @@ def previous_generation(
         data = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
         manifest = Manifest.from_json(data)
         if (
-            data.get("format_version") != manifest.format_version
+            data.get("format_version") != FORMAT_VERSION
             or manifest.model != model
             or manifest.dimension != dimension
             or not {"keys", "words"} <= set(manifest.files)

@@ -55,6 +55,19 @@ _TERM = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\w+")
+# A question that names the text it is asked of: "the author", "the writer's view", "this
+# essay", "the article", "does he argue". Generic English for any collection of essays, not
+# words of one essay; "the author of Hamlet" is someone else's author, so not this. A name
+# after it that the corpus lacks still makes the answer absent (bot/search/missing.py):
+# "What does the author say about Japan?" stays refused.
+_ADDRESSED = re.compile(
+    r"(?:\b(?:the|this|that|these)\s+(?:essays?|article|piece)"
+    r"|\b(?:author|writer|essayist)(?:'s|’s|s)?"
+    r"|\bdoes\s+(?:he|she)\s+(?:argue|claim|suggest|mean|propose|think"
+    r"|believe|say|want|recommend|describe|lay)"
+    r")\b(?!\s+of\b)",
+    re.IGNORECASE,
+)
 
 
 def answer_type(question: str) -> AnswerType:
@@ -68,6 +81,11 @@ def answer_type(question: str) -> AnswerType:
     if _TERM_QUESTION.search(question):
         return "term"
     return ""
+
+
+def addresses_text(question: str) -> bool:
+    """Whether `question` says it is about the text itself (the author, the essay)."""
+    return bool(_ADDRESSED.search(question))
 
 
 def question_words(question: str) -> frozenset[str]:

@@ -14,7 +14,10 @@ chooses the quote, not the verdict: the re-ordered windows take the fused scores
 keep their meaning (letting the re-score decide verdicts too called "What's the weather in
 Seoul?" closest, its function words and "Seoul" matching "the" and "Korea" softly).  An
 index without tokens, or a question without a word piece to match ("双暂停" is all [UNK]),
-keeps the fused order.
+keeps the fused order.  What the verdict does take from the tokens is narrower: the match of
+the question's weakest word in the top windows (weakest_word), averaged with the best fused
+score (verdict_score); the minimum, not the mean, so "the" and "Korea" cannot carry
+"weather".
 """
 
 from __future__ import annotations
@@ -30,6 +33,11 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 LATE_TOP = 10
+
+# How much the weakest word's match (weakest_word) counts beside the best fused score in the
+# score a verdict compares with its cuts (verdict_score); chosen with the cuts' shares by
+# 5-fold cross-validation on the tune data (README "Verdicts").
+WEAKEST_WORD_WEIGHT = 1.0
 
 # The fused signals' weights in the re-score, and MaxSim's beside them (fitted together on
 # the tune data by scripts/fit_fusion.py --late).
@@ -54,24 +62,74 @@ LATE_EXTRA_SENTENCE = 0.01
 ROUNDING = 4
 
 
+def _sentence_bests(
+    tokens: StoredTokens, sentence_rows: NDArray[np.int64], vectors: NDArray[np.float32]
+) -> dict[int, NDArray[np.float32]]:
+    """Per sentence of the windows (`sentence_rows`, -1 padded), each of `vectors`' best
+    cosine with its tokens: one gather and one product for every sentence at once (windows
+    of a paragraph share sentences). A sentence without tokens is left out."""
+    rows = sorted({int(s) for s in sentence_rows.ravel().tolist() if s >= 0})
+    parts = [tokens.of_row(row)[0] for row in rows]
+    sizes = [len(part) for part in parts]
+    if not sum(sizes):
+        return {}
+    records = np.concatenate(parts)
+    values = records["values"].astype(np.float32) * records["scale"][:, None]
+    similarity = vectors @ values.T
+    starts = np.cumsum([0, *sizes[:-1]])
+    held = [i for i, size in enumerate(sizes) if size]
+    bests = np.maximum.reduceat(similarity, starts[held], axis=1)
+    return {rows[i]: bests[:, n] for n, i in enumerate(held)}
+
+
 def maxsim(
     tokens: StoredTokens, sentence_rows: NDArray[np.int64], question: TokenMatrix
 ) -> NDArray[np.float32]:
     """Each window's MaxSim (`sentence_rows`: per window, the rows of its sentences as
     one-sentence windows, -1 padded)."""
+    return _late_scores(tokens, sentence_rows, question)[0]
+
+
+def weakest_word(
+    tokens: StoredTokens, sentence_rows: NDArray[np.int64], question: TokenMatrix
+) -> float | None:
+    """How well the question's worst-matched word is said by the top windows: each word
+    piece's best cosine with any token of the windows (`sentence_rows`: theirs, as in
+    maxsim), the lowest of them.  An off-topic question keeps a word the corpus has nothing
+    near ("weather", "spider", "calories") even when its other words match well; an oblique
+    question about the text has every word near one ("squeezing" near "pressure").  None:
+    no word piece to judge ("双暂停" is all [UNK]) or no token stored for the windows."""
+    return _late_scores(tokens, sentence_rows, question)[1]
+
+
+def _late_scores(
+    tokens: StoredTokens, sentence_rows: NDArray[np.int64], question: TokenMatrix
+) -> tuple[NDArray[np.float32], float | None]:
+    """maxsim and weakest_word from one pass over the windows' sentences."""
     out = np.zeros(len(sentence_rows), dtype=np.float32)
     keep = question.words if question.words.any() else np.ones(len(question.ids), dtype=bool)
     if not keep.any():
-        return out  # nothing but [UNK] ("🙂"): no word piece to match
+        return out, None  # nothing but [UNK] ("🙂"): no word piece to match
     count, frequency = tokens.document_frequency
     idf = np.maximum(np.log((count + 1) / (frequency[question.ids[keep]] + 0.5)), 0.1)
-    vectors = question.vectors[keep]
+    bests = _sentence_bests(tokens, sentence_rows, question.vectors[keep])
     for n, sentences in enumerate(sentence_rows):
-        matrix = tokens.matrix([int(s) for s in sentences if s >= 0])
-        if len(matrix):
-            best = (vectors @ matrix.T).max(axis=1)
+        held = [bests[int(s)] for s in sentences if int(s) in bests]
+        if held:
+            best = np.max(held, axis=0)
             out[n] = float(idf @ best / idf.sum())
-    return out
+    if not bests or not question.words.any():
+        return out, None  # `keep` is every piece when no word is: judge none of them
+    return out, float(np.max(list(bests.values()), axis=0).min())
+
+
+def verdict_score(best: float, weakest: float | None) -> float:
+    """The score a verdict compares with the corpus's cuts: the best fused score, averaged
+    with the weakest word's match when there is one (else the fused score alone; the cuts of
+    an index without token embeddings are calibrated on that alone too)."""
+    if weakest is None:
+        return best
+    return (best + WEAKEST_WORD_WEIGHT * weakest) / (1.0 + WEAKEST_WORD_WEIGHT)
 
 
 def rescore(
@@ -101,20 +159,22 @@ def late_order(
     tokens: StoredTokens,
     sentence_rows: NDArray[np.int64],
     question: TokenMatrix,
-) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+) -> tuple[NDArray[np.int64], NDArray[np.float32], float | None]:
     """Candidate positions best first and their scores: the top LATE_TOP of `fused` (already
     net of `costs`) re-ordered by the re-score, then the rest in fused order; the scores are
-    the fused ones in descending order (the i-th window the i-th best fused score)."""
+    the fused ones in descending order (the i-th window the i-th best fused score); and the
+    question's weakest word in those windows (weakest_word)."""
     order = np.argsort(-fused, kind="stable")
     if not len(question.ids):
-        return order, fused[order]
+        return order, fused[order], None
     top = order[:LATE_TOP]
     windows = sentence_rows[features.rows[top]]
-    late = maxsim(tokens, windows, question)
+    late, weakest = _late_scores(tokens, windows, question)
     sentences = (windows >= 0).sum(axis=1)
     # Rounded: windows of one paragraph often tie (a window holds its best sentence), and
     # the question's tokens differ in the 7th digit between a batch and a lone encode; the
     # fused order breaks the ties, so the same question gets the same quote either way.
     scores = np.round(rescore(features, costs, late, top, sentences), ROUNDING)
     inside = np.argsort(-scores, kind="stable")
-    return np.concatenate([top[inside], order[LATE_TOP:]]).astype(np.int64), fused[order]
+    ranked = np.concatenate([top[inside], order[LATE_TOP:]]).astype(np.int64)
+    return ranked, fused[order], weakest

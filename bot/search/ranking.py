@@ -15,8 +15,9 @@ from bot.index.passages import Passage
 from bot.index.store import IndexStore
 from bot.index.tokens import TokenMatrix
 from bot.search.answer import Answer, Hit, Verdict
+from bot.search.cues import addresses_text
 from bot.search.features import SIGNALS, CandidateFeatures, FeatureIndex, FusionWeights
-from bot.search.late import late_order
+from bot.search.late import late_order, verdict_score
 from bot.search.library import Library
 from bot.search.missing import missing_terms
 from bot.search.rare import RARE_BELOW, unused_words
@@ -121,11 +122,12 @@ class Ranker:
             return Answer(
                 query, False, reason="empty-query", suggestions=tuple(self._top_sections())
             )
-        ranked = self._rank(query, tokens, query_vector, query_tokens)
+        ranked, weakest = self._rank(query, tokens, query_vector, query_tokens)
         hits = self._distinct(ranked, k)
         best = hits[0].score if hits else 0.0
+        judged = verdict_score(best, weakest)
         empty = self._empty_section_named(tokens)
-        scores = {"best": round(best, 4)}
+        scores = {"best": round(best, 4), "verdict": round(judged, 4)}
         words = self.words
         absent_names = missing_terms(query, words.knows, words.mentions, words.together)
         # Rare words the corpus never uses (bot/search/rare.py): a very rare one decides that
@@ -142,7 +144,8 @@ class Ranker:
                 scores=scores,
                 missing_terms=absent_names,
             )
-        if not hits or best < self.thresholds.absent_below or absent_names:
+        cut = self.thresholds.absent_cut(addresses_text(query))
+        if not hits or judged < cut or absent_names:
             return Answer(
                 query,
                 False,
@@ -152,7 +155,7 @@ class Ranker:
                 scores=scores,
                 missing_terms=absent_names or tuple(word for word, _ in unused),
             )
-        verdict: Verdict = "answer" if best >= self.thresholds.answer_from else "closest"
+        verdict: Verdict = "answer" if judged >= self.thresholds.answer_from else "closest"
         return Answer(query, True, tuple(hits), scores=scores, verdict=verdict)
 
     def best_score(
@@ -161,9 +164,10 @@ class Ranker:
         query_vector: NDArray[np.float32] | None,
         query_tokens: TokenMatrix | None = None,
     ) -> float:
-        """The top window's score alone (calibration asks many questions and needs no more)."""
-        ranked = self._rank(query, index_terms(query), query_vector, query_tokens)
-        return ranked[0][1] if ranked else 0.0
+        """The score a verdict judges (verdict_score) alone: calibration asks many questions
+        and needs no more."""
+        ranked, weakest = self._rank(query, index_terms(query), query_vector, query_tokens)
+        return verdict_score(ranked[0][1], weakest) if ranked else 0.0
 
     def _rank(
         self,
@@ -171,21 +175,25 @@ class Ranker:
         tokens: list[str],
         query_vector: NDArray[np.float32] | None,
         query_tokens: TokenMatrix | None = None,
-    ) -> list[tuple[int, float]]:
+    ) -> tuple[list[tuple[int, float]], float | None]:
+        """Candidate windows best first with their scores, and the question's weakest word's
+        match in the top windows (None without token embeddings: bot/search/late.py)."""
         features = self.candidate_features(query, tokens, query_vector)
         if features is None:
-            return []
+            return [], None
         weights = _MODE_WEIGHTS.get(self.config.mode, self.config.weights)
         costs = self._window_costs(features.rows)
         fused = features.fused(weights) - costs
         order = np.argsort(-fused, kind="stable")
         scores = fused[order]
         stored, late = self._store.tokens, self.config.late and self.config.mode == "hybrid"
+        weakest = None
         if late and stored is not None and query_tokens is not None:
-            order, scores = late_order(
+            order, scores, weakest = late_order(
                 features, fused, costs, stored, self._features.sentence_rows, query_tokens
             )
-        return list(zip(features.rows[order].tolist(), scores.tolist(), strict=True))
+        ranked = list(zip(features.rows[order].tolist(), scores.tolist(), strict=True))
+        return ranked, weakest
 
     def candidate_features(
         self, query: str, tokens: list[str], query_vector: NDArray[np.float32] | None
