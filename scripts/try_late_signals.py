@@ -22,6 +22,10 @@ does).  The columns:
 - caption: the question asks about the photo or picture and the window's paragraph has no
   closing punctuation (a caption).
 
+The README's figures were measured before the re-score's general-text idf (bot/search/late.py
+general_idf) was kept, on records whose MaxSim had the corpus's idf alone; records made since
+hold the kept MaxSim, so the baseline and each row start from it.
+
 Then the re-score's width (`LATE_TOP` 15, 20, every candidate) and its cost per extra
 sentence (0.005 and 0, with the mean quote length: a lower cost wins by widening quotes).
 

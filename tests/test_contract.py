@@ -11,6 +11,9 @@ three verdicts went from closest/absent to answer, and two questions no longer n
 "American" or "Seoul" as missing. Late interaction (stop 18, bot/search/late.py) re-recorded
 `ask` again: no verdict changed; the top quote of 26 did (12 of the on-topic questions: one
 now holds its expected phrase, none lost it; 14 absent off-topic ones), later results of 46.
+The re-score's general-text idf (stop 18) re-recorded it again: no verdict changed; the top
+quote of 4 did (one on-topic question now holds its expected phrase, none lost it; 3 absent
+ones), later results of 17.
 
 Scores are compared to 3 decimals (another CPU may round the model's floats differently);
 every other field, order included, must be identical."""
