@@ -89,7 +89,8 @@ def _record(
         late = None
         if store.tokens is not None and tokens is not None:
             rows = ranker._features.sentence_rows[features.rows]
-            late = maxsim(store.tokens, rows, tokens[number]).astype(np.float64)
+            late = maxsim(store.tokens, rows, tokens[number], ranker.general_idf)
+            late = late.astype(np.float64)
         passages = [store.passages[int(r)] for r in features.rows]
         windows = [p.text for p in passages]
         if source == "squad":

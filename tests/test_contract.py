@@ -8,9 +8,13 @@ otherwise unchanged). Made with `footnote ask -k 3 --json QUESTION...` and `foot
 The refitted ranking and the alternative names of issue 9 re-recorded `ask` once more, the
 same way: no top quote of the 66 changed; the second or third result of 29 did, scores did,
 three verdicts went from closest/absent to answer, and two questions no longer name
-"American" or "Seoul" as missing. Late interaction (stop 18, bot/search/late.py) re-recorded
+"American" or "Seoul" as missing. Late interaction (stop 17, bot/search/late.py) re-recorded
 `ask` again: no verdict changed; the top quote of 26 did (12 of the on-topic questions: one
 now holds its expected phrase, none lost it; 14 absent off-topic ones), later results of 46.
+The re-score's general-text idf (stop 18) re-recorded it again: no verdict changed; the top
+quote of 4 did (one on-topic question now holds its expected phrase, none lost it; 3 absent
+ones), later results of 17; the rare-word rule (stop 18, bot/search/rare.py) made three
+refused off-topic questions name their uncommon word (sourdough, photosynthesis, kimchi).
 
 Scores are compared to 3 decimals (another CPU may round the model's floats differently);
 every other field, order included, must be identical."""

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import bot.index.vectors as vectors_module
+from bot.config import DEFAULT_MODEL, with_variant
 from bot.index.build import build_index
 from bot.index.embedding import HashingEmbedder
 from bot.index.lexical import index_terms
@@ -18,7 +19,7 @@ from bot.index.manifest import MANIFEST, read_manifest
 from bot.index.store import IndexStore, load_index
 from bot.index.tokens import StoredTokens, TokenMatrix, pack
 from bot.search.features import FeatureIndex
-from bot.search.late import LATE_TOP, maxsim, rescore, verdict_score, weakest_word
+from bot.search.late import LATE_TOP, general_idf, maxsim, rescore, verdict_score, weakest_word
 from bot.search.ranking import RetrievalConfig
 from bot.search.retriever import Retriever
 from tests.helpers.essay import ESSAY, EXTRA_ESSAY, add_note, copy_essay, write_text
@@ -109,12 +110,41 @@ def test_maxsim_scores_each_window_by_its_best_tokens() -> None:
     idf_rare, idf_common = np.log(4 / 1.5), np.log(4 / 2.5)
     total = idf_rare + idf_common
     # int8 storage: cosines within a rounding step of exact.
-    assert scores == pytest.approx(
-        [1.0, 0.0, idf_common / total, idf_common / total], abs=0.01
-    )
+    assert scores == pytest.approx([1.0, 0.0, idf_common / total, idf_common / total], abs=0.01)
     # Only punctuation: every piece weighs.
     only = TokenMatrix(np.array([9], np.uint16), unit[[2]], np.array([False]))
     assert maxsim(stored, windows[:2], only) == pytest.approx([0.0, 1.0], abs=0.01)
+
+
+def test_general_idf_ranks_the_bundled_vocabulary_most_frequent_first() -> None:
+    idf = general_idf(DEFAULT_MODEL)
+    assert idf is not None
+    # "the" (1996) < "time" (2051) < a rare word (29600) = a character suffix (29620), "[PAD]".
+    assert idf[1996] < idf[2051] < idf[29600] <= idf[29620] == idf[0]
+    assert idf[1996] > 0  # even the commonest piece keeps a weight
+    int8 = general_idf(with_variant(DEFAULT_MODEL, True))
+    assert int8 is not None and np.array_equal(int8, idf)
+    # Another model's vocabulary is not known to be ranked: the corpus's idf alone.
+    assert general_idf("fake:hashing") is None
+    assert general_idf("/models/other") is None
+
+
+def test_maxsim_multiplies_the_general_idf_into_the_corpus_idf() -> None:
+    dimension = 4
+    unit = np.eye(dimension, dtype=np.float32)
+    # Two sentences holding token 1 and token 2 once each: the corpus's idf ties them.
+    sentences = [
+        TokenMatrix(np.array([1], np.uint16), unit[[0]], np.ones(1, bool)),
+        TokenMatrix(np.array([2], np.uint16), unit[[1]], np.ones(1, bool)),
+    ]
+    stored = StoredTokens([pack(sentences, dimension)], np.arange(2), np.arange(2))
+    question = TokenMatrix(np.array([1, 2], np.uint16), unit[[0, 1]], np.ones(2, bool))
+    windows = np.array([[0, -1, -1], [1, -1, -1]], dtype=np.int64)
+    assert maxsim(stored, windows, question) == pytest.approx([0.5, 0.5], abs=0.01)
+    # Token 2 three times rarer in general text: the window holding it wins, by 3 to 1.
+    general = np.ones(1 << 16, dtype=np.float32)
+    general[2] = 3.0
+    assert maxsim(stored, windows, question, general) == pytest.approx([0.25, 0.75], abs=0.01)
 
 
 def test_the_rescore_reorders_the_top_and_keeps_the_fused_scores(

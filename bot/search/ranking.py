@@ -17,7 +17,7 @@ from bot.index.tokens import TokenMatrix
 from bot.search.answer import Answer, Hit, Verdict
 from bot.search.cues import addresses_text
 from bot.search.features import SIGNALS, CandidateFeatures, FeatureIndex, FusionWeights
-from bot.search.late import late_order, verdict_score
+from bot.search.late import general_idf, late_order, verdict_score
 from bot.search.library import Library
 from bot.search.missing import missing_terms
 from bot.search.rare import RARE_BELOW, unused_words
@@ -89,6 +89,8 @@ class Ranker:
             if section.empty
         ]
         self.words = CorpusWords(store)
+        # The re-score's general-text idf (bot/search/late.py), for the index's model.
+        self.general_idf = general_idf(store.manifest.model)
 
     def _window_costs(self, rows: NDArray[np.int64]) -> NDArray[np.float32]:
         costs = self._window_cost[rows]
@@ -190,7 +192,13 @@ class Ranker:
         weakest = None
         if late and stored is not None and query_tokens is not None:
             order, scores, weakest = late_order(
-                features, fused, costs, stored, self._features.sentence_rows, query_tokens
+                features,
+                fused,
+                costs,
+                stored,
+                self._features.sentence_rows,
+                query_tokens,
+                self.general_idf,
             )
         ranked = list(zip(features.rows[order].tolist(), scores.tolist(), strict=True))
         return ranked, weakest
