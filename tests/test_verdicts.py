@@ -156,16 +156,17 @@ def test_shipped_question_sets() -> None:
     sets = {path.name: load_eval_set(path) for path in KOREAN_CRISIS_SETS}
     reader = sets["korean_crisis_reader.json"]
     assert len(reader.questions) >= 40
-    # 190 tune questions, then 40 written afterwards by a reader who had not seen the ranking.
+    # 230 tune questions, then 40 written afterwards by a reader who had not seen the ranking.
     held_out = reader.part("held-out").questions
-    assert len(held_out) == 40 and len(reader.part("tune").questions) == 190
+    assert len(held_out) == 40 and len(reader.part("tune").questions) == 230
     assert reader.questions[-len(held_out) :] == held_out
     assert not reader.part("tune").off_topic
     absent = sets["korean_crisis_absent.json"]
     assert all(item.names for item in absent.refusals)
     assert len(absent.part("held-out").refusals) == 20
-    off_topic = sets["korean_crisis_off_topic.json"].part("held-out").off_topic
-    assert len(off_topic) >= 20
+    off_topic = sets["korean_crisis_off_topic.json"]
+    assert len(off_topic.part("held-out").off_topic) == 23
+    assert len(off_topic.part("tune").off_topic) == 25
     assert not sets["korean_crisis.json"].part("held-out").questions  # all in-sample
 
 
