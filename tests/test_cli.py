@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.redaction import REDACTED
 from tests.botapi.fixtures import TEST_TOKEN
 from tests.helpers.essay import ESSAY, REPO, copy_essay
+from tests.helpers.probe import python_output
 
 
 @pytest.fixture
@@ -263,7 +264,4 @@ def test_help_imports_nothing_heavy() -> None:
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "print(sorted(m for m in ('torch', 'numpy', 'telegram', 'wordfreq') if m in sys.modules))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert python_output(probe).strip().splitlines()[-1] == "[]"

@@ -6,13 +6,11 @@ English word, nor a common word mistyped."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from bot.search.rare import RARE_BELOW, english_zipf, spellings, unused_words
 from bot.search.retriever import Retriever
+from tests.helpers.probe import python_output
 from tests.helpers.retrievers import hashing_retriever
 
 # A made-up history, none of it from the evaluation sets.
@@ -113,7 +111,4 @@ def test_a_question_without_rare_words_never_loads_the_word_list() -> None:
         "print(unused_words('What did the guild tax?', lambda t: True, lambda t: False))\n"
         "print('wordfreq' in sys.modules)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert result.stdout.split() == ["[]", "False"]
+    assert python_output(probe).split() == ["[]", "False"]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
 from bot.config import load_settings
 from bot.errors import ConfigError
 from tests.helpers.essay import REPO
+from tests.helpers.probe import python_output
 
 
 def test_the_setting_defaults_to_one_thread() -> None:
@@ -30,7 +29,4 @@ def test_limit_threads_reaches_torch_and_faiss_loaded_later() -> None:
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("OMP_NUM_THREADS", None)
-    out = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.split() == ["1", "1"]
+    assert python_output(script, env).split() == ["1", "1"]
