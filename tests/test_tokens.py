@@ -22,7 +22,14 @@ from bot.search.features import FeatureIndex
 from bot.search.late import LATE_TOP, general_idf, maxsim, rescore, verdict_score, weakest_word
 from bot.search.ranking import RetrievalConfig
 from bot.search.retriever import Retriever
-from tests.helpers.essay import ESSAY, EXTRA_ESSAY, add_note, copy_essay, write_text
+from tests.helpers.essay import (
+    ESSAY,
+    EXTRA_ESSAY,
+    add_note,
+    copy_essay,
+    edit_remove_insert,
+    write_text,
+)
 
 FAKE = HashingEmbedder()
 
@@ -47,6 +54,19 @@ def fresh(corpus: Path, tmp_path: Path) -> IndexStore:
     shutil.rmtree(index, ignore_errors=True)
     build_index(corpus, index, FAKE)
     return load_index(index)
+
+
+def obvious_counts(store: IndexStore) -> list[int]:
+    """The idf's counts the slow, obvious way: the number of one-sentence windows, then for
+    each word-piece id the number of them whose set of ids holds it."""
+    assert store.tokens is not None
+    _, first, last = store.passages.window_columns()
+    singles = np.flatnonzero(first == last).tolist()
+    expected = [len(singles)] + [0] * (1 << 16)
+    for row in singles:
+        for piece in set(store.tokens.of_row(row)[1].tolist()):
+            expected[1 + piece] += 1
+    return expected
 
 
 def test_stored_tokens_after_adds_equal_a_build_from_scratch(
@@ -221,16 +241,77 @@ def test_an_index_without_token_files_still_answers(corpus: Path, tmp_path: Path
 
 
 def test_document_frequency_counts_each_sentence_once(corpus: Path, tmp_path: Path) -> None:
-    # Counted the slow, obvious way: the set of word-piece ids of each one-sentence window.
     store = fresh(corpus, tmp_path)
-    assert store.tokens is not None
-    _, first, last = store.passages.window_columns()
-    singles = np.flatnonzero(first == last).tolist()
-    expected = np.zeros(1 << 16)
-    for row in singles:
-        for piece in set(store.tokens.of_row(row)[1].tolist()):
-            expected[piece] += 1
+    assert store.tokens is not None and store.tokens.stored is not None
+    expected = obvious_counts(store)
+    # As the build stored them, as the first question reads them, and as counted there.
+    assert store.tokens.stored.tolist() == expected
     count, frequency = store.tokens.document_frequency
-    assert count == len(singles)
-    assert frequency.tolist() == expected.tolist()
-    assert expected.max() > 1  # some word stands in several sentences
+    assert [count, *frequency.tolist()] == expected
+    count, frequency = store.tokens.count_frequency()
+    assert [count, *frequency.tolist()] == expected
+    assert max(expected[1:]) > 1  # some word stands in several sentences
+
+
+def test_stored_counts_follow_adds_edits_and_removals(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Segments appended and compacted (limit 3); a copy makes sentences stand twice.
+    monkeypatch.setattr(vectors_module, "SEGMENT_LIMIT", 3)
+    index = tmp_path / "index"
+    write_text(corpus / "a-patience.txt", EXTRA_ESSAY)
+    steps = [
+        lambda: add_note(corpus, 1),
+        lambda: write_text(corpus / "b-copy.txt", EXTRA_ESSAY),
+        lambda: edit_remove_insert(corpus),
+        lambda: (corpus / "b-copy.txt").unlink(),
+        lambda: add_note(corpus, 2),
+        lambda: (corpus / ESSAY.name).unlink(),
+    ]
+
+    def no_recount(self: StoredTokens) -> tuple[int, np.ndarray]:
+        raise AssertionError("counted every sentence again")
+
+    build_index(corpus, index, FAKE)
+    for step in steps:
+        step()
+        # Every build updates the previous counts (or, the first, counts its new sentences).
+        with monkeypatch.context() as patch:
+            patch.setattr(StoredTokens, "count_frequency", no_recount)
+            assert build_index(corpus, index, FAKE).rebuilt
+            store = load_index(index)
+            assert store.tokens is not None and store.tokens.stored is not None
+            stored = store.tokens.stored.tolist()
+            assert store.tokens.document_frequency[0] == stored[0]
+        scratch = fresh(corpus, tmp_path)
+        assert scratch.tokens is not None and scratch.tokens.stored is not None
+        assert stored == scratch.tokens.stored.tolist() == obvious_counts(store)
+        assert stored[0] > 0 and max(stored[1:]) > 1
+        assert "tokenfreq" in read_manifest(index).files
+
+
+def test_an_index_without_stored_counts_counts_them_at_the_first_question(
+    corpus: Path, tmp_path: Path
+) -> None:
+    index = tmp_path / "index"
+    build_index(corpus, index, FAKE)
+    question = "What did the essay say about the sanctions?"
+    before = Retriever(load_index(index), FAKE).ask(question)
+    # An index written before the counts were stored: no "tokenfreq" in its manifest.
+    data = json.loads((index / MANIFEST).read_text(encoding="utf-8"))
+    (index / data["files"].pop("tokenfreq")).unlink()
+    (index / MANIFEST).write_text(json.dumps(data), encoding="utf-8")
+    store = load_index(index)
+    assert store.tokens is not None and store.tokens.stored is None
+    count, frequency = store.tokens.document_frequency
+    assert [count, *frequency.astype(int).tolist()] == obvious_counts(store)
+    after = Retriever(store, FAKE).ask(question)
+    assert before.hits and [(h.passage.id, h.score) for h in after.hits] == [
+        (h.passage.id, h.score) for h in before.hits
+    ]
+    # The next add counts afresh (nothing to update) and stores the counts.
+    add_note(corpus, 1)
+    assert build_index(corpus, index, FAKE).embedded > 0
+    store = load_index(index)
+    assert store.tokens is not None and store.tokens.stored is not None
+    assert store.tokens.stored.tolist() == obvious_counts(store)

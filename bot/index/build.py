@@ -10,9 +10,13 @@ Layout of the index directory:
     vectors-<gen>.npy          float32 passage vectors, L2-normalised: one file in row order,
     slots-<gen>.npy            or the segments earlier builds wrote and the vectors this one
                                embedded, with each row's slot among them (bot/index/vectors.py)
-    tokens-, tokenstarts-<gen>.npy
-                               each sentence's token embeddings (int8), for the ranking's
-                               late interaction, segment by segment (bot/index/tokens.py)
+    tokens-, tokenstarts-, tokenids-<gen>.npy
+                               each sentence's token embeddings (int8) and word-piece ids, for
+                               the ranking's late interaction, segment by segment
+                               (bot/index/tokens.py)
+    tokenfreq-<gen>.npy        how many sentences hold each word-piece id, the late
+                               interaction's idf: an add updates the previous generation's
+                               counts (an index without it counts at the first question)
     keys-<gen>.npy             a digest of each passage's text: the next build reuses the vector
                                of every text it finds here (bot/index/reuse.py); and each
                                passage's number of terms and length, for BM25

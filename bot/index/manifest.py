@@ -40,7 +40,7 @@ GENERATION_STEMS = frozenset(
     | {"vocabulary", "lexicon", "postings", "frequencies", "words"}
     | {"initials"}
     | IVF_STEMS
-    | {"tokens", "tokenstarts", "tokenids"}
+    | {"tokens", "tokenstarts", "tokenids", "tokenfreq"}
 )
 GENERATION_FILE = re.compile(rf"(?:{'|'.join(sorted(GENERATION_STEMS))})-[A-Za-z0-9_.-]+")
 

@@ -29,9 +29,11 @@ from bot.index.postings import WORDCOUNT_DTYPE, WordCounts, decode_words, length
 from bot.index.records import Columns
 from bot.index.runs import copy_rows
 from bot.index.tokens import (
+    FREQUENCY,
     StoredTokens,
     TokenMatrix,
     empty_tokens,
+    frequency_table,
     generation_tokens,
     kept_token_files,
     load_tokens,
@@ -125,9 +127,13 @@ def previous_generation(
             if isinstance(vectors, StoredVectors)
             else np.arange(count, dtype=np.int64)
         )
-        stored_tokens: StoredTokens | None = load_tokens(
-            index_dir, manifest.files, slots, np.zeros(0, np.int64), dimension
+        # Its sentences, which its token counts counted (an add updates those counts).
+        singles = (
+            np.flatnonzero(columns.passages["first"] == columns.passages["last"])
+            if columns is not None
+            else np.zeros(0, np.int64)
         )
+        stored_tokens = load_tokens(index_dir, manifest.files, slots, singles, dimension)
     # EOFError: np.load of an empty file.
     except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
@@ -170,7 +176,12 @@ def layout_tokens(
     )
     kept = kept_token_files(previous.manifest.files, len(layout.kept)) if previous else {}
     slots = layout.slots if layout.slots is not None else np.arange(len(singles), dtype=np.int64)
-    return written, kept, generation_tokens(written, len(layout.kept), before, slots, singles)
+    tokens = generation_tokens(written, len(layout.kept), before, slots, singles)
+    # The idf's counts, written whether or not the add wrote tokens (a removal changes them).
+    written[FREQUENCY] = tokens.stored = frequency_table(
+        tokens, before, plan.reused_from, assembled.new_rows, assembled.new_tokens, singles
+    )
+    return written, kept, tokens
 
 
 def _columns(index_dir: Path, manifest: Manifest) -> Columns | None:

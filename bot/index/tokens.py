@@ -7,8 +7,11 @@ forward pass.  Only the one-sentence windows keep theirs: a window's tokens are 
 its sentences' (cross-validated as well as each window encoded alone, README "Calibration
 and quality"), so each sentence is stored once, not in up to six windows.  Each token is
 stored as int8 with one float32 scale per token (388 bytes at 384 dimensions), and its
-word-piece id (uint16) in a file of its own: the idf is counted from the ids alone at the
-first question, without paging in the embeddings.
+word-piece id (uint16) in a file of its own.  The idf's counts (how many sentences hold each
+id) are counted at index time, `files["tokenfreq"]`: a full count at the first question took
+0.11 s on Python's documentation (124k passages), ~1 s at 1M; an add updates the previous
+generation's counts by the sentences it removed and added.  An index written before that file
+existed counts them from the ids at the first question, as before.
 
 The files follow the vectors' segments (bot/index/vectors.py): token segment k holds the
 tokens of vector segment k's slots (none for a slot of a longer window), so a row's tokens
@@ -60,6 +63,12 @@ KINDS = ("tokens", "tokenstarts", "tokenids")
 Segment = tuple["NDArray[np.void]", "NDArray[np.int64]", "NDArray[np.uint16]"]
 
 
+# The idf's counts: entry 0 the number of sentences counted, entry 1 + id the number of them
+# holding word-piece id `id` (each sentence once, however often the id stands in it).
+FREQUENCY = "tokenfreq"
+IDS = 1 << 16
+
+
 def token_key(number: int, kind: str = "tokens") -> str:
     return kind if number == 0 else f"{kind}.{number}"
 
@@ -89,6 +98,7 @@ class StoredTokens:
         segments: list[Segment],
         slots: NDArray[np.int64],
         singles: NDArray[np.int64],
+        stored: NDArray[np.int64] | None = None,
     ) -> None:
         self.segments = segments
         self.slots = np.asarray(slots, dtype=np.int64)
@@ -96,6 +106,8 @@ class StoredTokens:
         self.singles = np.asarray(singles, dtype=np.int64)
         sizes = np.array([len(segment[1]) - 1 for segment in segments], dtype=np.int64)
         self.ends = np.cumsum(sizes)
+        # The counts the build stored (FREQUENCY), if any: read instead of counting.
+        self.stored = stored
 
     @property
     def slot_count(self) -> int:
@@ -125,21 +137,87 @@ class StoredTokens:
     @cached_property
     def document_frequency(self) -> tuple[int, NDArray[np.float64]]:
         """How many sentences there are and how many hold each word-piece id (per row, so
-        two rows sharing a slot count twice, as a build from scratch would)."""
-        counts = np.zeros(1 << 16, dtype=np.float64)
+        two rows sharing a slot count twice, as a build from scratch would): the build's
+        counts when it stored them for these sentences, else counted here."""
+        stored = self.stored
+        if stored is not None and stored.shape == (IDS + 1,) and stored[0] == len(self.singles):
+            return len(self.singles), np.asarray(stored[1:], dtype=np.float64)
+        return self.count_frequency()
+
+    def count_frequency(self) -> tuple[int, NDArray[np.float64]]:
+        """document_frequency counted from every sentence's ids."""
+        counts = np.zeros(IDS, dtype=np.float64)
         per_slot = np.bincount(self.slots[self.singles], minlength=self.slot_count)
         first = 0
         for _, starts, ids in self.segments:
             slot_of_token = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
-            pairs = np.sort(slot_of_token * (1 << 16) + np.asarray(ids, np.int64))
-            # Distinct (slot, id) pairs by a sort and a neighbour test: np.unique hashes
-            # instead (numpy 2.3), 5x slower here (0.5 s of the first question on Python's
-            # documentation, 1.2M word pieces).
-            pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
-            weight = per_slot[first + (pairs >> 16)]
-            counts += np.bincount(pairs & 0xFFFF, weights=weight, minlength=1 << 16)
+            counts += distinct_counts(slot_of_token, ids, per_slot[first : first + len(starts) - 1])
             first += len(starts) - 1
         return len(self.singles), counts
+
+
+def distinct_counts(
+    owner: NDArray[np.int64], ids: NDArray[np.uint16], weight: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """For each word-piece id, the summed `weight` of the owners (of `ids`, token by token)
+    holding it, each owner once however often it holds the id."""
+    if not len(ids):
+        return np.zeros(IDS, dtype=np.float64)
+    pairs = np.sort(owner.astype(np.int64) * IDS + np.asarray(ids, np.int64))
+    # Distinct (owner, id) pairs by a sort and a neighbour test: np.unique hashes instead
+    # (numpy 2.3), 5x slower here (0.5 s of the first question on Python's documentation,
+    # 1.2M word pieces, when the count was made there).
+    pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
+    counts = np.bincount(pairs % IDS, weights=weight[pairs // IDS], minlength=IDS)
+    return np.asarray(counts, dtype=np.float64)
+
+
+def frequency_table(
+    generation: StoredTokens,
+    previous: StoredTokens | None,
+    reused_from: NDArray[np.int64],
+    new_rows: NDArray[np.int64],
+    new_tokens: list[TokenMatrix],
+    singles: NDArray[np.bool_],
+) -> NDArray[np.int64]:
+    """What FREQUENCY holds for `generation`: the previous generation's counts, less its
+    sentences no row reuses and plus the new rows' (a carried or reused sentence is
+    unchanged, so an add reads only the tokens it removed and embedded); counted from every
+    sentence when the previous generation has no counts (written before they were stored)."""
+    base = np.zeros(IDS, dtype=np.int64)
+    pieces: list[NDArray[np.uint16]] = []
+    weights: list[int] = []
+    if previous is not None:
+        stored = previous.stored
+        if stored is None or stored.shape != (IDS + 1,) or stored[0] != len(previous.singles):
+            return _table(*generation.count_frequency())
+        base = np.asarray(stored[1:], dtype=np.int64)
+        # How often each previous row stands as a sentence now, less once if it was one.
+        reused = reused_from[singles & (reused_from >= 0)]
+        change = np.bincount(reused, minlength=len(previous.slots))
+        change[previous.singles] -= 1
+        for row in np.flatnonzero(change).tolist():
+            pieces.append(previous.of_row(row)[1])
+            weights.append(int(change[row]))
+    elif (reused_from >= 0).any():
+        return _table(*generation.count_frequency())
+    for row, matrix in zip(new_rows.tolist(), new_tokens, strict=True):
+        if singles[row]:
+            pieces.append(matrix.ids)
+            weights.append(1)
+    sizes = np.array([len(piece) for piece in pieces], dtype=np.int64)
+    owner = np.repeat(np.arange(len(pieces), dtype=np.int64), sizes)
+    ids = np.concatenate(pieces).astype(np.uint16) if pieces else np.zeros(0, np.uint16)
+    counts = base + np.rint(distinct_counts(owner, ids, np.array(weights, np.int64))).astype(
+        np.int64
+    )
+    if counts.min() < 0:  # counts that do not fit the previous tokens: count afresh
+        return _table(*generation.count_frequency())
+    return np.concatenate([[int(singles.sum())], counts]).astype(np.int64)
+
+
+def _table(count: int, frequency: NDArray[np.float64]) -> NDArray[np.int64]:
+    return np.concatenate([[count], np.rint(frequency)]).astype(np.int64)
 
 
 def load_tokens(
@@ -168,7 +246,12 @@ def load_tokens(
         if len(starts) < 1 or int(starts[-1]) != len(records) or len(ids) != len(records):
             raise ValueError("the token starts do not match the tokens")
         segments.append((records, np.asarray(starts), ids))
-    stored = StoredTokens(segments, slots, singles)
+    counts = None
+    if FREQUENCY in files:  # an index written before the counts were stored has none
+        counts = np.load(index_dir / files[FREQUENCY], mmap_mode="r")
+        if counts.dtype != np.int64 or counts.shape != (IDS + 1,):
+            raise ValueError("the token counts do not match the manifest")
+    stored = StoredTokens(segments, slots, singles, counts)
     if len(slots) and int(np.max(slots)) >= stored.slot_count:
         raise ValueError("the tokens do not cover the vectors' slots")
     return stored
