@@ -23,6 +23,12 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+def without_accents(word: str) -> str:
+    """`word` with its accents and other combining marks taken off ("Pyŏngyang" -> "Pyongyang")."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def question_key(text: str) -> str:
     """Two questions with the same key are the same question (cache key)."""
     return collapse_whitespace(fold(text))

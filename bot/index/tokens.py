@@ -139,10 +139,18 @@ class StoredTokens:
         """How many sentences there are and how many hold each word-piece id (per row, so
         two rows sharing a slot count twice, as a build from scratch would): the build's
         counts when it stored them for these sentences, else counted here."""
-        stored = self.stored
-        if stored is not None and stored.shape == (IDS + 1,) and stored[0] == len(self.singles):
-            return len(self.singles), np.asarray(stored[1:], dtype=np.float64)
+        counts = self.stored_counts
+        if counts is not None:
+            return len(self.singles), np.asarray(counts, dtype=np.float64)
         return self.count_frequency()
+
+    @property
+    def stored_counts(self) -> NDArray[np.int64] | None:
+        """The per-id counts the build stored (FREQUENCY), when they are of these sentences."""
+        stored = self.stored
+        if stored is None or stored.shape != (IDS + 1,) or stored[0] != len(self.singles):
+            return None
+        return stored[1:]
 
     def count_frequency(self) -> tuple[int, NDArray[np.float64]]:
         """document_frequency counted from every sentence's ids."""
@@ -188,10 +196,10 @@ def frequency_table(
     pieces: list[NDArray[np.uint16]] = []
     weights: list[int] = []
     if previous is not None:
-        stored = previous.stored
-        if stored is None or stored.shape != (IDS + 1,) or stored[0] != len(previous.singles):
+        stored = previous.stored_counts
+        if stored is None:
             return _table(*generation.count_frequency())
-        base = np.asarray(stored[1:], dtype=np.int64)
+        base = np.asarray(stored, dtype=np.int64)
         # How often each previous row stands as a sentence now, less once if it was one.
         reused = reused_from[singles & (reused_from >= 0)]
         change = np.bincount(reused, minlength=len(previous.slots))

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 
 from bot.index.lexical import tokenize
 from bot.search.missing import salient_spans
+from bot.text import without_accents
 
 __all__ = [
     "NAMED_BELOW",
@@ -152,8 +153,13 @@ def _candidates(question: str) -> Iterator[str]:
             continue
         word = _POSSESSIVE.sub("", match.group())
         # English frequencies say nothing of another script's words ("双轨制").
-        latin = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
-        if len(word) >= _MIN_LETTERS and word.isalpha() and len(latin) == len(word):
+        latin = without_accents(word)
+        if (
+            len(word) >= _MIN_LETTERS
+            and word.isalpha()
+            and latin.isascii()
+            and len(latin) == len(word)
+        ):
             yield word
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-import unicodedata
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ from bot.index.lexical import index_terms, tokenize
 from bot.index.store import IndexStore
 from bot.search.aliases import is_acronym
 from bot.search.missing import phrase_pattern
+from bot.text import without_accents
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -48,7 +48,7 @@ class CorpusWords:
         "Schrödinger" and "China" finds "Chinese" by a binary search.  Built once per index,
         at the first question that needs it rather than at opening: `footnote sections` and
         `cite` never ask, and on Python's documentation it costs ~0.1 s."""
-        return sorted({_without_accents(term) for term in self._store.bm25.words()})
+        return sorted({without_accents(term) for term in self._store.bm25.words()})
 
     def knows(self, word: str) -> bool:
         """Whether the corpus uses `word` (a token as `tokenize` makes it) or a word that
@@ -58,7 +58,7 @@ class CorpusWords:
         letters must be the corpus's own ("Xi" is not "xinhua", nor "Abe" "able")."""
         if word in self._store.bm25.idf:
             return True
-        plain = _without_accents(word)
+        plain = without_accents(word)
         stem = plain if len(plain) < 5 else plain[: max(4, len(plain) - 2)]
         vocabulary = self._plain_vocabulary
         at = bisect.bisect_left(vocabulary, stem)
@@ -85,7 +85,7 @@ class CorpusWords:
         from rapidfuzz import process
         from rapidfuzz.distance import OSA
 
-        plain = _without_accents(word)
+        plain = without_accents(word)
         vocabulary = self._plain_vocabulary
         at = bisect.bisect_left(vocabulary, plain[:6])
         if len(plain) >= 6 and at < len(vocabulary) and vocabulary[at].startswith(plain[:6]):
@@ -176,8 +176,3 @@ class CorpusWords:
             used = any(written.search(self._store.passages[row].text) for row in rows)
             self._acronyms[acronym] = used
         return used
-
-
-def _without_accents(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
